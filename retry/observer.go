@@ -1,0 +1,73 @@
+package retry
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc/codes"
+)
+
+// Event describes one finished attempt of a call.
+type Event struct {
+	// Method is the full method name, "/pkg.Service/Method".
+	Method string
+	// Attempt is the attempt's number, 1 for the first.
+	Attempt int
+	// Hedge reports that the attempt was a hedge rather than a retry.
+	Hedge bool
+	// Code is the attempt's status code.
+	Code codes.Code
+	// Err is the attempt's error, nil on success.
+	Err error
+	// Duration is how long the attempt ran.
+	Duration time.Duration
+	// Retry reports that another attempt follows after Delay.
+	Retry bool
+	// Delay is the wait before the next attempt, when Retry.
+	Delay time.Duration
+	// Reason says why no attempt follows, when Retry is false.
+	Reason StopReason
+}
+
+// Observer sees every attempt of every call, once the attempt is over. It is
+// called on the call's goroutine and must be quick and safe for concurrent
+// use.
+type Observer func(ctx context.Context, e Event)
+
+// SlogObserver returns an Observer that logs each attempt to l: failed
+// attempts that will be retried at Info, failures that end the call at Warn,
+// successes at Debug.
+func SlogObserver(l *slog.Logger) Observer {
+	return func(ctx context.Context, e Event) {
+		level := slog.LevelDebug
+		switch {
+		case e.Err == nil:
+		case e.Retry:
+			level = slog.LevelInfo
+		default:
+			level = slog.LevelWarn
+		}
+		if !l.Enabled(ctx, level) {
+			return
+		}
+		attrs := []slog.Attr{
+			slog.String("method", e.Method),
+			slog.Int("attempt", e.Attempt),
+			slog.String("code", e.Code.String()),
+			slog.Duration("duration", e.Duration),
+		}
+		if e.Hedge {
+			attrs = append(attrs, slog.Bool("hedge", true))
+		}
+		if e.Err != nil {
+			if e.Retry {
+				attrs = append(attrs, slog.Duration("retry_after", e.Delay))
+			} else {
+				attrs = append(attrs, slog.String("stop", e.Reason.String()))
+			}
+			attrs = append(attrs, slog.String("error", e.Err.Error()))
+		}
+		l.LogAttrs(ctx, level, "grpc attempt", attrs...)
+	}
+}
