@@ -1,0 +1,289 @@
+package interceptors
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/resilience-go/grpc-resilience/retry"
+	rsc "github.com/resilience-go/grpc-resilience/serviceconfig"
+)
+
+// previousAttemptsKey is the request header that tells the server how many
+// attempts of this call came before (gRFC A6); absent on the first attempt.
+const previousAttemptsKey = "grpc-previous-rpc-attempts"
+
+// client is the state shared by the unary and stream interceptors built from
+// one set of options.
+type client struct {
+	base      options
+	plans     sync.Map // full method -> *plan, for calls without call options
+	throttles sync.Map // target -> *retry.Throttle
+	protoIdem sync.Map // full method -> bool
+}
+
+// plan is how the calls of one method run.
+type plan struct {
+	// policy is nil when the method is not retried and has no per-attempt
+	// timeout: calls pass straight through.
+	policy *retry.Policy
+	// timeout is the service config's timeout; 0 for none.
+	timeout time.Duration
+	// waitForReady is the service config's waitForReady; nil for unset.
+	waitForReady *bool
+	// throttled reports that the service config throttles retries.
+	throttling *rsc.RetryThrottling
+}
+
+func newClient(opts []Option) *client {
+	c := &client{base: defaultOptions()}
+	for _, o := range opts {
+		if o.apply != nil {
+			o.apply(&c.base)
+		}
+	}
+	c.base.serviceConfig = normalize(c.base.serviceConfig)
+	return c
+}
+
+// normalize applies A6's caps to cfg; an invalid config is ignored, as
+// grpc-go ignores an invalid default service config it was not handed at
+// dial time.
+func normalize(cfg *rsc.Config) *rsc.Config {
+	if cfg == nil {
+		return nil
+	}
+	n, err := cfg.Normalized()
+	if err != nil {
+		return nil
+	}
+	return n
+}
+
+// callOptions returns the options of one call: the interceptor's, overridden
+// by any Option among opts, and opts without those.
+func (c *client) callOptions(opts []grpc.CallOption) (*options, []grpc.CallOption, bool) {
+	n := 0
+	for _, o := range opts {
+		if _, ok := o.(Option); ok {
+			n++
+		}
+	}
+	if n == 0 {
+		return &c.base, opts, false
+	}
+	o := c.base
+	rest := make([]grpc.CallOption, 0, len(opts)-n)
+	for _, co := range opts {
+		if ro, ok := co.(Option); ok {
+			if ro.apply != nil {
+				ro.apply(&o)
+			}
+			continue
+		}
+		rest = append(rest, co)
+	}
+	o.serviceConfig = normalize(o.serviceConfig)
+	return &o, rest, true
+}
+
+// planFor returns the plan of method under o; plans for the interceptor's
+// own options are cached.
+func (c *client) planFor(o *options, method string, override bool) *plan {
+	if !override {
+		if p, ok := c.plans.Load(method); ok {
+			return p.(*plan)
+		}
+	}
+	p := c.buildPlan(o, method)
+	if !override {
+		if prev, loaded := c.plans.LoadOrStore(method, p); loaded {
+			return prev.(*plan)
+		}
+	}
+	return p
+}
+
+func (c *client) buildPlan(o *options, method string) *plan {
+	p := &plan{}
+	mc := o.serviceConfig.MethodConfig(method)
+	if mc != nil {
+		p.timeout = mc.Timeout
+		p.waitForReady = mc.WaitForReady
+	}
+	if o.serviceConfig != nil {
+		p.throttling = o.serviceConfig.RetryThrottling
+	}
+	if o.disabled {
+		return p
+	}
+	pol := &retry.Policy{
+		MaxAttempts:       1,
+		Codes:             o.codes,
+		Idempotent:        c.idempotent(o, method),
+		PerAttemptTimeout: o.perAttemptTimeout,
+	}
+	switch {
+	case o.retryTimesSet:
+		pol.MaxAttempts = o.retryTimes + 1
+		if o.interval > 0 {
+			pol.Backoff = retry.Fixed(o.interval, o.jitter)
+		}
+	case mc != nil && mc.RetryPolicy != nil:
+		rp := mc.RetryPolicy
+		pol.MaxAttempts = min(rp.MaxAttempts, retry.MaxA6Attempts)
+		pol.Backoff = retry.A6(rp.InitialBackoff, rp.MaxBackoff, rp.BackoffMultiplier)
+		if len(o.codes) == 0 {
+			pol.Codes = rp.RetryableStatusCodes
+		}
+	}
+	if pol.MaxAttempts > 1 || pol.PerAttemptTimeout > 0 {
+		p.policy = pol
+	}
+	return p
+}
+
+func (c *client) idempotent(o *options, method string) bool {
+	if o.idempotent != nil {
+		return *o.idempotent
+	}
+	if o.idempotentMethods[method] {
+		return true
+	}
+	if v, ok := c.protoIdem.Load(method); ok {
+		return v.(bool)
+	}
+	v := protoIdempotent(method)
+	c.protoIdem.Store(method, v)
+	return v
+}
+
+// throttle returns the retry throttle of cc's target, or nil when the plan
+// has no throttling.
+func (c *client) throttle(p *plan, cc *grpc.ClientConn) *retry.Throttle {
+	if p.throttling == nil || cc == nil {
+		return nil
+	}
+	target := cc.Target()
+	if t, ok := c.throttles.Load(target); ok {
+		return t.(*retry.Throttle)
+	}
+	t, err := retry.NewThrottle(p.throttling.MaxTokens, p.throttling.TokenRatio)
+	if err != nil {
+		return nil
+	}
+	actual, _ := c.throttles.LoadOrStore(target, t)
+	return actual.(*retry.Throttle)
+}
+
+// callContext applies the service config's timeout: the call's deadline is
+// the earlier of the caller's and now+timeout.
+func callContext(ctx context.Context, p *plan) (context.Context, context.CancelFunc) {
+	if p.timeout <= 0 {
+		return ctx, nil
+	}
+	return context.WithTimeout(ctx, p.timeout)
+}
+
+// withWaitForReady puts the service config's waitForReady in front of the
+// caller's options, so that the caller's own choice wins.
+func withWaitForReady(p *plan, opts []grpc.CallOption) []grpc.CallOption {
+	if p.waitForReady == nil {
+		return opts
+	}
+	out := make([]grpc.CallOption, 0, len(opts)+1)
+	out = append(out, grpc.WaitForReady(*p.waitForReady))
+	return append(out, opts...)
+}
+
+// attemptContext returns the context of attempt n: the call's context, with
+// grpc-previous-rpc-attempts from the second attempt on, and the per-attempt
+// timeout if any. cancel is nil when nothing needs releasing.
+func attemptContext(ctx context.Context, pol *retry.Policy, n int) (context.Context, context.CancelFunc) {
+	if n > 1 {
+		ctx = metadata.AppendToOutgoingContext(ctx, previousAttemptsKey, strconv.Itoa(n-1))
+	}
+	if pol.PerAttemptTimeout > 0 {
+		return context.WithTimeout(ctx, pol.PerAttemptTimeout)
+	}
+	return ctx, nil
+}
+
+// decide asks the call's policy what to do after a failed attempt and tells
+// the observer.
+func (c *client) decide(ctx context.Context, o *options, call *retry.Call, method string, n int, start time.Time, err error, trailer metadata.MD, committed bool) retry.Decision {
+	now := o.clock.Now()
+	d := call.Decide(ctx, now, retry.Outcome{Err: err, Trailer: trailer, Committed: committed})
+	if o.observer != nil {
+		o.observer(ctx, retry.Event{
+			Method: method, Attempt: n, Code: status.Code(err), Err: err,
+			Duration: now.Sub(start), Retry: d.Retry, Delay: d.Delay, Reason: d.Reason,
+		})
+	}
+	return d
+}
+
+// succeeded records a successful call with the throttle and the observer.
+func (c *client) succeeded(ctx context.Context, o *options, call *retry.Call, method string, n int, start time.Time) {
+	call.Succeeded()
+	if o.observer != nil {
+		o.observer(ctx, retry.Event{Method: method, Attempt: n, Code: codes.OK, Duration: o.clock.Now().Sub(start)})
+	}
+}
+
+// wait blocks for d or until ctx is done; it returns the status error of
+// ctx in the latter case.
+func wait(ctx context.Context, clk clock, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	ch, stop := clk.NewTimer(d)
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		stop()
+		return status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+// stopReasonOf tells Deadline from Canceled for a context that ended.
+func stopReasonOf(ctx context.Context) retry.StopReason {
+	if ctx.Err() == context.DeadlineExceeded {
+		return retry.Deadline
+	}
+	return retry.Canceled
+}
+
+// UnaryClientInterceptor returns an interceptor that retries unary calls as
+// the options say. Pair it with StreamClientInterceptor from the same
+// options, or use DialOptions, which also turns off grpc-go's own retries.
+func UnaryClientInterceptor(opts ...Option) grpc.UnaryClientInterceptor {
+	return newClient(opts).unary
+}
+
+// StreamClientInterceptor returns an interceptor that retries streaming
+// calls of all three kinds as the options say, replaying the messages sent
+// so far until the call commits.
+func StreamClientInterceptor(opts ...Option) grpc.StreamClientInterceptor {
+	return newClient(opts).stream
+}
+
+// DialOptions returns the dial options that install both client interceptors
+// (sharing one retry throttle per target) and grpc.WithDisableRetry(), so
+// that grpc-go's own configured retries never multiply the attempts.
+// grpc-go's transparent retries of calls that never left the client stay on.
+func DialOptions(opts ...Option) []grpc.DialOption {
+	c := newClient(opts)
+	return []grpc.DialOption{
+		grpc.WithChainUnaryInterceptor(c.unary),
+		grpc.WithChainStreamInterceptor(c.stream),
+		grpc.WithDisableRetry(),
+	}
+}

@@ -1,0 +1,44 @@
+package interceptors
+
+import (
+	"sync"
+	"time"
+)
+
+// RecordingClock is a clock whose timers fire at once and which records
+// every wait, for tests that check the waits without spending them.
+type RecordingClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+	waits  []time.Duration
+}
+
+// Now returns the real time plus every wait recorded so far.
+func (c *RecordingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// NewTimer records d and returns a timer that has already fired.
+func (c *RecordingClock) NewTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waits = append(c.waits, d)
+	c.offset += d
+	ch := make(chan time.Time, 1)
+	ch <- time.Now().Add(c.offset)
+	return ch, func() bool { return false }
+}
+
+// Waits returns the waits recorded so far.
+func (c *RecordingClock) Waits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.waits...)
+}
+
+// WithClock replaces the interceptors' clock.
+func WithClock(c clock) Option {
+	return Option{apply: func(o *options) { o.clock = c }}
+}

@@ -1,0 +1,153 @@
+package interceptors
+
+import (
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	"github.com/resilience-go/grpc-resilience/retry"
+	rsc "github.com/resilience-go/grpc-resilience/serviceconfig"
+)
+
+// defaultMaxReplayBytes bounds the messages a stream call keeps for replay
+// before it commits.
+const defaultMaxReplayBytes = 256 << 10
+
+// Option configures the client interceptors. Every Option is also a
+// grpc.CallOption: passed to one call, it overrides the interceptor's
+// setting for that call only. When an option is given twice, the last one
+// wins.
+type Option struct {
+	grpc.EmptyCallOption
+	apply func(*options)
+}
+
+type options struct {
+	serviceConfig     *rsc.Config
+	retryTimes        int
+	retryTimesSet     bool
+	interval          time.Duration
+	jitter            float64
+	codes             []codes.Code
+	perAttemptTimeout time.Duration
+	idempotent        *bool
+	idempotentMethods map[string]bool
+	maxReplayBytes    int
+	observer          retry.Observer
+	disabled          bool
+	clock             clock
+}
+
+func defaultOptions() options {
+	return options{maxReplayBytes: defaultMaxReplayBytes, clock: realClock{}}
+}
+
+// WithServiceConfig makes the interceptors follow the gRFC A6 retry policies,
+// retry throttling and timeouts of cfg, method by method (the A6 lookup
+// order). Methods without a retry policy are not retried. The config should
+// come from rsc.Parse or have passed Validate; an invalid one is normalised
+// as far as it can be and otherwise ignored.
+//
+// Default: no service config.
+func WithServiceConfig(cfg *rsc.Config) Option {
+	return Option{apply: func(o *options) { o.serviceConfig = cfg }}
+}
+
+// WithRetryTimes turns on the manual mode: every method is retried up to n
+// times (so a call makes at most n+1 attempts), with the interval of
+// WithRetryInterval and the codes of WithCodes. It takes precedence over a
+// service config's retry policy. n must be >= 0; a negative n is treated as
+// 0. There is no upper cap.
+//
+// Default: 0, no manual retries.
+func WithRetryTimes(n int) Option {
+	return Option{apply: func(o *options) { o.retryTimes, o.retryTimesSet = max(n, 0), true }}
+}
+
+// WithRetryInterval sets the manual mode's fixed wait between attempts.
+//
+// Default: 0, retry at once.
+func WithRetryInterval(d time.Duration) Option {
+	return Option{apply: func(o *options) { o.interval = max(d, 0) }}
+}
+
+// WithRetryJitter spreads the manual mode's interval by a fraction f in
+// [0, 1]: each wait is drawn uniformly from [d*(1-f), d*(1+f)].
+//
+// Default: 0, no jitter.
+func WithRetryJitter(f float64) Option {
+	return Option{apply: func(o *options) { o.jitter = f }}
+}
+
+// WithCodes sets the retryable codes, for the manual mode and, when given,
+// in place of a service config policy's retryableStatusCodes. With no codes,
+// the default applies again.
+//
+// Default: rstatus.Retryable(code, idempotent): UNAVAILABLE for every method,
+// and DEADLINE_EXCEEDED (per-attempt timeout), RESOURCE_EXHAUSTED, ABORTED,
+// INTERNAL and UNKNOWN for idempotent methods.
+func WithCodes(cs ...codes.Code) Option {
+	cs = append([]codes.Code(nil), cs...)
+	return Option{apply: func(o *options) { o.codes = cs }}
+}
+
+// WithPerAttemptTimeout bounds every attempt of a call by d, capped by the
+// time left before the caller's deadline. An attempt cut short fails with
+// DEADLINE_EXCEEDED, which is retried for idempotent methods (or when listed
+// in the codes). For a stream, the timeout bounds the whole attempt, after
+// commit too: leave it off for long-lived streams. Zero turns it off.
+//
+// Default: 0, no per-attempt timeout.
+func WithPerAttemptTimeout(d time.Duration) Option {
+	return Option{apply: func(o *options) { o.perAttemptTimeout = max(d, 0) }}
+}
+
+// WithIdempotent declares whether the called method is idempotent, which
+// lets the default codes retry Ambiguous codes. As an interceptor option it
+// applies to every method; as a call option, to that call.
+//
+// Default: read from the method's proto option idempotency_level
+// (IDEMPOTENT or NO_SIDE_EFFECTS) in the registered descriptors, then from
+// WithIdempotentMethods; otherwise not idempotent.
+func WithIdempotent(idempotent bool) Option {
+	return Option{apply: func(o *options) { o.idempotent = &idempotent }}
+}
+
+// WithIdempotentMethods declares the given full method names
+// ("/pkg.Service/Method") idempotent, for methods whose proto does not say
+// so.
+//
+// Default: none.
+func WithIdempotentMethods(fullMethods ...string) Option {
+	set := make(map[string]bool, len(fullMethods))
+	for _, m := range fullMethods {
+		set[m] = true
+	}
+	return Option{apply: func(o *options) { o.idempotentMethods = set }}
+}
+
+// WithMaxReplayBytes bounds the messages a stream call keeps for replay. A
+// call that sends more before it commits is committed at that point and not
+// retried after; a message whose size cannot be known (not a proto message)
+// commits the call too.
+//
+// Default: 256 KiB.
+func WithMaxReplayBytes(n int) Option {
+	return Option{apply: func(o *options) { o.maxReplayBytes = max(n, 0) }}
+}
+
+// WithObserver calls obs after every attempt of every call.
+//
+// Default: none. retry.SlogObserver logs attempts with log/slog.
+func WithObserver(obs retry.Observer) Option {
+	return Option{apply: func(o *options) { o.observer = obs }}
+}
+
+// Disable turns retries off. As a call option it sends that call once,
+// whatever the interceptor's configuration.
+//
+// Default: retries as configured.
+func Disable() Option {
+	return Option{apply: func(o *options) { o.disabled = true }}
+}

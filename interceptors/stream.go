@@ -1,0 +1,370 @@
+package interceptors
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/resilience-go/grpc-resilience/retry"
+)
+
+// maxReplayMessages bounds the number of messages kept for replay, so that
+// many empty messages cannot grow memory past the byte limit's intent.
+const maxReplayMessages = 1 << 16
+
+func (c *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	o, opts, override := c.callOptions(opts)
+	p := c.planFor(o, method, override)
+	opts = withWaitForReady(p, opts)
+	if p.policy == nil && p.timeout <= 0 {
+		return streamer(ctx, desc, cc, method, opts...)
+	}
+	s := &retryStream{
+		c: c, o: o, desc: desc, cc: cc, method: method, streamer: streamer, opts: opts,
+		pol: retry.Policy{MaxAttempts: 1},
+	}
+	s.ctx, s.cancel = callContext(ctx, p)
+	if p.policy != nil {
+		s.pol = *p.policy
+	}
+	s.pol.Throttle = c.throttle(p, cc)
+	s.call = retry.NewCall(&s.pol)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err, trailer, ok := s.startAttemptLocked(); !ok {
+		s.settleLocked(err, trailer, false)
+	}
+	if s.done && s.finalErr != io.EOF {
+		return nil, s.finalErr
+	}
+	return s, nil
+}
+
+// retryStream is a client stream that retries its call on new streams until
+// the call commits. Before commit it keeps every message sent and the
+// half-close, and replays them on each new attempt.
+//
+// Concurrency follows grpc.ClientStream: one goroutine may send while another
+// receives. Whoever first learns that an uncommitted attempt ended settles it
+// (retries or finishes the call) under mu; a receiver blocked in RecvMsg
+// always settles its own attempt, so RecvMsg is never called on one stream
+// from two goroutines.
+type retryStream struct {
+	c        *client
+	o        *options
+	ctx      context.Context
+	cancel   context.CancelFunc // releases the service config timeout; may be nil
+	desc     *grpc.StreamDesc
+	cc       *grpc.ClientConn
+	method   string
+	streamer grpc.Streamer
+	opts     []grpc.CallOption
+	pol      retry.Policy
+
+	mu        sync.Mutex
+	call      retry.Call
+	cur       grpc.ClientStream
+	curCancel context.CancelFunc
+	curN      int
+	curStart  time.Time
+	gen       int           // counts attempts that got a stream
+	settled   chan struct{} // closed when the current attempt is retried, committed or finished
+	committed bool
+	buf       []any
+	bufBytes  int
+	halfClose bool
+	recvBusy  bool
+	done      bool
+	finalErr  error // what RecvMsg returns once done: io.EOF after success
+}
+
+// startAttemptLocked begins an attempt: a new stream, then the replay of
+// every buffered message and the half-close. ok reports a running attempt;
+// otherwise err (io.EOF for a call that ended well) and trailer say how the
+// attempt ended.
+func (s *retryStream) startAttemptLocked() (err error, trailer metadata.MD, ok bool) {
+	n := s.call.BeginAttempt()
+	actx, acancel := attemptContext(s.ctx, &s.pol, n)
+	s.curN, s.curStart = n, s.o.clock.Now()
+	cs, err := s.streamer(actx, s.desc, s.cc, s.method, s.opts...)
+	if err != nil {
+		if acancel != nil {
+			acancel()
+		}
+		return err, nil, false
+	}
+	s.cur, s.curCancel = cs, acancel
+	s.gen++
+	s.wakeLocked()
+	for _, m := range s.buf {
+		serr := cs.SendMsg(m)
+		if serr == nil {
+			continue
+		}
+		if serr != io.EOF {
+			return serr, nil, false
+		}
+		// The attempt ended during the replay.
+		if hdr, _ := cs.Header(); hdr != nil {
+			s.commitLocked()
+			return nil, nil, true
+		}
+		return cs.RecvMsg(new(emptypb.Empty)), cs.Trailer(), false
+	}
+	if s.halfClose {
+		cs.CloseSend()
+	}
+	return nil, nil, true
+}
+
+// settleLocked acts on the end of an uncommitted attempt: success ends the
+// call; a failure is retried as the policy says, on as many new attempts as
+// needed, or ends the call.
+func (s *retryStream) settleLocked(err error, trailer metadata.MD, committed bool) {
+	for {
+		if err == io.EOF {
+			s.succeedLocked()
+			return
+		}
+		if s.curCancel != nil {
+			s.curCancel()
+			s.curCancel = nil
+		}
+		d := s.c.decide(s.ctx, s.o, &s.call, s.method, s.curN, s.curStart, err, trailer, committed || s.committed)
+		if !d.Retry {
+			s.finishLocked(s.call.Err(err, d.Reason))
+			return
+		}
+		if werr := wait(s.ctx, s.o.clock, d.Delay); werr != nil {
+			s.finishLocked(s.call.Err(werr, stopReasonOf(s.ctx)))
+			return
+		}
+		var ok bool
+		if err, trailer, ok = s.startAttemptLocked(); ok {
+			return
+		}
+		committed = false
+	}
+}
+
+// settleEndedLocked settles the current attempt, whose stream ended, when no
+// receiver is there to do it: it reads the status itself.
+func (s *retryStream) settleEndedLocked(cs grpc.ClientStream) {
+	if hdr, _ := cs.Header(); hdr != nil {
+		s.commitLocked()
+		return
+	}
+	// No header arrived, so no message can have: the placeholder stays empty.
+	err := cs.RecvMsg(new(emptypb.Empty))
+	if err == nil {
+		s.commitLocked()
+		return
+	}
+	s.settleLocked(err, cs.Trailer(), false)
+}
+
+// waitSettledLocked releases mu until the current attempt is settled.
+func (s *retryStream) waitSettledLocked() {
+	if s.settled == nil {
+		s.settled = make(chan struct{})
+	}
+	ch := s.settled
+	s.mu.Unlock()
+	<-ch
+	s.mu.Lock()
+}
+
+func (s *retryStream) wakeLocked() {
+	if s.settled != nil {
+		close(s.settled)
+		s.settled = nil
+	}
+}
+
+func (s *retryStream) commitLocked() {
+	s.committed = true
+	s.buf, s.bufBytes = nil, 0
+	s.wakeLocked()
+}
+
+func (s *retryStream) succeedLocked() {
+	s.c.succeeded(s.ctx, s.o, &s.call, s.method, s.curN, s.curStart)
+	s.finishLocked(io.EOF)
+}
+
+func (s *retryStream) finishLocked(err error) {
+	if s.done {
+		return
+	}
+	s.done, s.finalErr = true, err
+	s.buf, s.bufBytes = nil, 0
+	if s.curCancel != nil {
+		s.curCancel()
+		s.curCancel = nil
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wakeLocked()
+}
+
+// bufferLocked keeps m for replay, or commits the call when the replay
+// buffer would overflow or m's size cannot be known.
+func (s *retryStream) bufferLocked(m any) {
+	size := -1
+	if pm, ok := m.(proto.Message); ok {
+		size = proto.Size(pm)
+	}
+	if size < 0 || s.bufBytes+size > s.o.maxReplayBytes || len(s.buf) >= maxReplayMessages {
+		s.commitLocked()
+		return
+	}
+	s.buf = append(s.buf, m)
+	s.bufBytes += size
+}
+
+// SendMsg sends m on the current attempt, keeping it for replay until the
+// call commits. If the attempt ended and is retried, m is replayed on the
+// new attempt and SendMsg returns nil; if the call ended, it returns io.EOF
+// and RecvMsg returns the status.
+func (s *retryStream) SendMsg(m any) error {
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return io.EOF
+	}
+	if !s.committed {
+		s.bufferLocked(m)
+	}
+	cs, gen := s.cur, s.gen
+	s.mu.Unlock()
+
+	err := cs.SendMsg(m)
+	if err != io.EOF {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		switch {
+		case s.gen != gen:
+			return nil // retried: m was in the buffer and was replayed
+		case s.done, s.committed:
+			return io.EOF
+		case s.recvBusy:
+			s.waitSettledLocked()
+		default:
+			s.settleEndedLocked(cs)
+		}
+	}
+}
+
+// RecvMsg receives the next message. Before commit, a retryable failure
+// moves the call to a new attempt, invisibly to the caller.
+func (s *retryStream) RecvMsg(m any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		if s.done {
+			return s.finalErr
+		}
+		cs, gen := s.cur, s.gen
+		s.recvBusy = true
+		s.mu.Unlock()
+		err := cs.RecvMsg(m)
+		s.mu.Lock()
+		s.recvBusy = false
+		switch {
+		case gen != s.gen:
+			continue
+		case err == nil:
+			if !s.committed {
+				s.commitLocked()
+			}
+			if !s.desc.ServerStreams {
+				// grpc read the end of the stream with the only response.
+				s.succeedLocked()
+			}
+			return nil
+		case err == io.EOF:
+			s.succeedLocked()
+			continue
+		}
+		hdr, _ := cs.Header()
+		s.settleLocked(err, cs.Trailer(), hdr != nil)
+	}
+}
+
+// Header returns the response header of the attempt that commits. Calling
+// it waits for that header, and the header commits the call.
+func (s *retryStream) Header() (metadata.MD, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		cs, gen := s.cur, s.gen
+		if s.done || s.committed {
+			s.mu.Unlock()
+			md, err := cs.Header()
+			s.mu.Lock()
+			return md, err
+		}
+		s.mu.Unlock()
+		md, err := cs.Header()
+		s.mu.Lock()
+		switch {
+		case gen != s.gen:
+			continue
+		case md != nil:
+			if !s.committed {
+				s.commitLocked()
+			}
+			return md, err
+		case s.done || s.committed:
+			return md, err
+		case s.recvBusy:
+			s.waitSettledLocked()
+		default:
+			s.settleEndedLocked(cs)
+		}
+	}
+}
+
+// Trailer returns the trailer of the last attempt.
+func (s *retryStream) Trailer() metadata.MD {
+	s.mu.Lock()
+	cs := s.cur
+	s.mu.Unlock()
+	return cs.Trailer()
+}
+
+// CloseSend half-closes the call; the half-close is replayed on retries.
+func (s *retryStream) CloseSend() error {
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return nil
+	}
+	s.halfClose = true
+	cs := s.cur
+	s.mu.Unlock()
+	return cs.CloseSend()
+}
+
+// Context returns the current attempt's context. As in grpc-go, asking for
+// it commits the call: the context belongs to one attempt.
+func (s *retryStream) Context() context.Context {
+	s.mu.Lock()
+	if !s.committed && !s.done {
+		s.commitLocked()
+	}
+	cs := s.cur
+	s.mu.Unlock()
+	return cs.Context()
+}
