@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
@@ -262,3 +264,46 @@ type (
 )
 
 func pbClient(conn *grpc.ClientConn) pb.RouteGuideClient { return pb.NewRouteGuideClient(conn) }
+
+type grpcCallOption = grpc.CallOption
+
+// stubHandlers builds stubserver handlers from a subset of funcs.
+type stubHandlers struct {
+	GetFeature func(ctx context.Context, p *pb.Point) (*pb.Feature, error)
+}
+
+func (s stubHandlers) h() stubserver.Handlers {
+	return stubserver.Handlers{GetFeature: s.GetFeature}
+}
+
+// stubHandlersWithTrailer serves GetFeature with UNAVAILABLE and the given
+// pushback values in one trailer, counting calls.
+func stubHandlersWithTrailer(t *testing.T, calls *atomic.Int32, pushback []string) *stubserver.Server {
+	return stubserver.Start(t, stubserver.Handlers{GetFeature: func(ctx context.Context, p *pb.Point) (*pb.Feature, error) {
+		calls.Add(1)
+		md := metadata.MD{}
+		for _, v := range pushback {
+			md.Append("grpc-retry-pushback-ms", v)
+		}
+		grpc.SetTrailer(ctx, md)
+		return nil, status.Error(codes.Unavailable, "busy")
+	}})
+}
+
+// timeLog records times from handler goroutines.
+type timeLog struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (l *timeLog) add(t time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.times = append(l.times, t)
+}
+
+func (l *timeLog) get() []time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]time.Time(nil), l.times...)
+}

@@ -118,12 +118,12 @@ func TestManualMode(t *testing.T) {
 // the interval after the attempt before it failed.
 func TestManualModeRealClock(t *testing.T) {
 	const interval = 20 * time.Millisecond
-	var arrivals []time.Time
+	arrivals := &timeLog{}
 	s := newScript(codes.Unavailable, codes.Unavailable, codes.Unavailable, codes.OK)
 	h := s.handlers()
 	getFeature := h.GetFeature
 	h.GetFeature = func(ctx contextT, p *pointT) (*featureT, error) {
-		arrivals = append(arrivals, time.Now())
+		arrivals.add(time.Now())
 		return getFeature(ctx, p)
 	}
 	srv := transports[0].start(t, h)
@@ -131,11 +131,12 @@ func TestManualModeRealClock(t *testing.T) {
 	if err := kinds[0].call(testContext(t), pbClient(conn)); err != nil {
 		t.Fatalf("GetFeature = %v, want success", err)
 	}
-	if len(arrivals) != 4 {
-		t.Fatalf("server saw %d attempts, want 4", len(arrivals))
+	got := arrivals.get()
+	if len(got) != 4 {
+		t.Fatalf("server saw %d attempts, want 4", len(got))
 	}
-	for i := 1; i < len(arrivals); i++ {
-		if gap := arrivals[i].Sub(arrivals[i-1]); gap < interval {
+	for i := 1; i < len(got); i++ {
+		if gap := got[i].Sub(got[i-1]); gap < interval {
 			t.Errorf("attempt %d started %v after attempt %d, want at least %v", i+1, gap, i, interval)
 		}
 	}
