@@ -1,0 +1,63 @@
+// Package interceptors provides drop-in gRPC client interceptors that retry
+// calls of all four kinds (unary, server-streaming, client-streaming, bidi)
+// with gRFC A6 service-config policies or a simple manual mode.
+//
+// # Quick start
+//
+//	conn, err := grpc.NewClient(target, append(
+//		interceptors.DialOptions(interceptors.WithRetryTimes(3),
+//			interceptors.WithRetryInterval(50*time.Millisecond)),
+//		grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+//
+// [DialOptions] installs both interceptors and grpc.WithDisableRetry(), so
+// that attempts never multiply with grpc-go's own configured retries (its
+// transparent retries of calls that never left the client stay on).
+//
+// # Modes
+//
+//   - Service config ([WithServiceConfig]): each method follows the A6
+//     retryPolicy that the A6 lookup order finds for it (exact method, then
+//     service, then the default entry); methods without one are not retried.
+//     retryThrottling gives one token bucket per target; timeout caps the
+//     call's deadline and sets one when the caller set none; waitForReady
+//     becomes the call's default.
+//   - Manual ([WithRetryTimes], [WithRetryInterval], [WithCodes]): every
+//     method is retried up to the retry times (attempts = retry times + 1)
+//     after a fixed interval. It takes precedence over a service config's
+//     retry policy.
+//
+// Every Option is also a grpc.CallOption that overrides the interceptor's
+// setting for one call; [Disable] turns retries off for one call.
+//
+// # Defaults and invariants
+//
+//   - Codes: a policy's list, or [WithCodes]; without either,
+//     rstatus.Retryable(code, idempotent): UNAVAILABLE for every method, the
+//     Ambiguous codes (DEADLINE_EXCEEDED from a per-attempt timeout,
+//     RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNKNOWN) only for methods whose
+//     proto says idempotency_level = IDEMPOTENT or NO_SIDE_EFFECTS, or that an
+//     option declares idempotent. CANCELLED and the caller's own deadline are
+//     never retried.
+//   - Deadline: the caller's deadline spans every attempt and every wait; a
+//     wait that would end past it is not started, and the call returns the
+//     last attempt's error at once.
+//   - Commit: once a response header or message arrived, Context was called
+//     on a stream, or the replay buffer (256 KiB by default) overflowed, the
+//     call is committed and never retried. Before that, a stream call keeps
+//     every message sent and the half-close, and replays them on the next
+//     attempt: the caller never sees a duplicated or missing message.
+//   - Pushback: grpc-retry-pushback-ms (or a google.rpc.RetryInfo detail)
+//     sets the next wait exactly; a negative, malformed or repeated value
+//     stops retrying.
+//   - Each retry carries grpc-previous-rpc-attempts.
+//   - Errors: a call that failed under a policy returns a *retry.Error, which
+//     grpc's status package reads as the last attempt's status; retry.Info
+//     tells the attempts and why retrying stopped.
+//   - Observability: [WithObserver] sees every attempt; retry.SlogObserver
+//     logs them with log/slog.
+//
+// Hedging policies of a service config are not acted on yet: such methods
+// are sent once.
+//
+// The interceptors are safe for concurrent use by any number of calls.
+package interceptors

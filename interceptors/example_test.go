@@ -1,0 +1,95 @@
+package interceptors_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+
+	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
+	"github.com/resilience-go/grpc-resilience/interceptors"
+	"github.com/resilience-go/grpc-resilience/retry"
+	rsc "github.com/resilience-go/grpc-resilience/serviceconfig"
+)
+
+// flakyServer fails the first two calls with UNAVAILABLE.
+type flakyServer struct {
+	pb.UnimplementedRouteGuideServer
+	calls atomic.Int32
+}
+
+func (s *flakyServer) GetFeature(ctx context.Context, p *pb.Point) (*pb.Feature, error) {
+	if s.calls.Add(1) <= 2 {
+		return nil, status.Error(codes.Unavailable, "warming up")
+	}
+	return &pb.Feature{Name: "Mount Example", Location: p}, nil
+}
+
+// serve starts srv over an in-memory connection and returns a client
+// connection made with opts, and a function that stops both.
+func serve(srv pb.RouteGuideServer, opts ...grpc.DialOption) (*grpc.ClientConn, func()) {
+	lis := bufconn.Listen(1 << 20)
+	s := grpc.NewServer()
+	pb.RegisterRouteGuideServer(s, srv)
+	go s.Serve(lis)
+	opts = append(opts,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }))
+	conn, err := grpc.NewClient("passthrough:///bufconn", opts...)
+	if err != nil {
+		panic(err)
+	}
+	return conn, func() { conn.Close(); s.Stop() }
+}
+
+// The manual mode: retry up to 3 times, 10 ms apart.
+func ExampleDialOptions() {
+	srv := &flakyServer{}
+	conn, stop := serve(srv, interceptors.DialOptions(
+		interceptors.WithRetryTimes(3),
+		interceptors.WithRetryInterval(10*time.Millisecond),
+	)...)
+	defer stop()
+
+	f, err := pb.NewRouteGuideClient(conn).GetFeature(context.Background(), &pb.Point{Latitude: 1, Longitude: 2})
+	fmt.Println(f.GetName(), err, srv.calls.Load())
+	// Output: Mount Example <nil> 3
+}
+
+// An A6 service config policy, and a call that runs out of attempts.
+func ExampleWithServiceConfig() {
+	cfg, err := rsc.Parse([]byte(`{"methodConfig": [{
+		"name": [{"service": "routeguide.RouteGuide"}],
+		"retryPolicy": {"maxAttempts": 2, "initialBackoff": "0.01s", "maxBackoff": "0.1s",
+			"backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := &flakyServer{}
+	conn, stop := serve(srv, interceptors.DialOptions(interceptors.WithServiceConfig(cfg))...)
+	defer stop()
+
+	_, err = pb.NewRouteGuideClient(conn).GetFeature(context.Background(), &pb.Point{})
+	attempts, reason, _ := retry.Info(err)
+	fmt.Println(status.Code(err), status.Convert(err).Message(), attempts, reason)
+	// Output: Unavailable warming up 2 exhausted
+}
+
+// A call option overrides the interceptor for one call.
+func ExampleDisable() {
+	srv := &flakyServer{}
+	conn, stop := serve(srv, interceptors.DialOptions(interceptors.WithRetryTimes(3))...)
+	defer stop()
+
+	_, err := pb.NewRouteGuideClient(conn).GetFeature(context.Background(), &pb.Point{}, interceptors.Disable())
+	fmt.Println(status.Code(err), srv.calls.Load())
+	// Output: Unavailable 1
+}
