@@ -165,7 +165,8 @@ func (c *client) idempotent(o *options, method string) bool {
 }
 
 // throttle returns the retry throttle of cc's target, or nil when the plan
-// has no throttling.
+// has no throttling. Only a policy that retries takes tokens from it; every
+// successful call gives tokens back.
 func (c *client) throttle(p *plan, cc *grpc.ClientConn) *retry.Throttle {
 	if p.throttling == nil || cc == nil {
 		return nil
@@ -229,9 +230,10 @@ func (c *client) decide(ctx context.Context, o *options, call *retry.Call, metho
 	return d
 }
 
-// succeeded records a successful call with the throttle and the observer.
-func (c *client) succeeded(ctx context.Context, o *options, call *retry.Call, method string, n int, start time.Time) {
-	call.Succeeded()
+// succeeded records a successful call with the target's throttle (every
+// success counts, retried method or not, as in A6) and the observer.
+func (c *client) succeeded(ctx context.Context, o *options, th *retry.Throttle, method string, n int, start time.Time) {
+	th.Success()
 	if o.observer != nil {
 		o.observer(ctx, retry.Event{Method: method, Attempt: n, Code: codes.OK, Duration: o.clock.Now().Sub(start)})
 	}

@@ -127,10 +127,17 @@ func WithIdempotentMethods(fullMethods ...string) Option {
 	return Option{apply: func(o *options) { o.idempotentMethods = set }}
 }
 
-// WithMaxReplayBytes bounds the messages a stream call keeps for replay. A
-// call that sends more before it commits is committed at that point and not
-// retried after; a message whose size cannot be known (not a proto message)
-// commits the call too.
+// WithMaxReplayBytes bounds the encoded messages a stream call keeps for
+// replay (and their number, at 65,536). A call that sends more before it
+// commits is committed at that point and not retried after; a message that is
+// not a proto message commits the call too. Messages are kept encoded as
+// they were when sent, so reusing a message value between sends is safe.
+//
+// A retry replays the kept messages before it reads any response of the new
+// attempt. Against a bidi server that answers each message before it reads the
+// next, a replay larger than the HTTP/2 flow-control windows can stall until
+// the deadline (grpc-go's own retry shares this): keep the limit modest for
+// such methods.
 //
 // Default: 256 KiB.
 func WithMaxReplayBytes(n int) Option {

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
@@ -22,7 +24,8 @@ func (c *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 	o, opts, override := c.callOptions(opts)
 	p := c.planFor(o, method, override)
 	opts = withWaitForReady(p, opts)
-	if p.policy == nil && p.timeout <= 0 {
+	th := c.throttle(p, cc)
+	if p.policy == nil && p.timeout <= 0 && th == nil {
 		return streamer(ctx, desc, cc, method, opts...)
 	}
 	s := &retryStream{
@@ -33,7 +36,10 @@ func (c *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 	if p.policy != nil {
 		s.pol = *p.policy
 	}
-	s.pol.Throttle = c.throttle(p, cc)
+	s.throttle = th
+	if s.pol.MaxAttempts > 1 {
+		s.pol.Throttle = th
+	}
 	s.call = retry.NewCall(&s.pol)
 
 	s.mu.Lock()
@@ -67,6 +73,7 @@ type retryStream struct {
 	streamer grpc.Streamer
 	opts     []grpc.CallOption
 	pol      retry.Policy
+	throttle *retry.Throttle // the target's, for successes; nil for none
 
 	mu        sync.Mutex
 	call      retry.Call
@@ -77,7 +84,7 @@ type retryStream struct {
 	gen       int           // counts attempts that got a stream
 	settled   chan struct{} // closed when the current attempt is retried, committed or finished
 	committed bool
-	buf       []any
+	buf       []snapshot
 	bufBytes  int
 	halfClose bool
 	recvBusy  bool
@@ -103,7 +110,11 @@ func (s *retryStream) startAttemptLocked() (err error, trailer metadata.MD, ok b
 	s.cur, s.curCancel = cs, acancel
 	s.gen++
 	s.wakeLocked()
-	for _, m := range s.buf {
+	for _, snap := range s.buf {
+		m, merr := snap.message()
+		if merr != nil {
+			return merr, nil, false
+		}
 		serr := cs.SendMsg(m)
 		if serr == nil {
 			continue
@@ -195,7 +206,7 @@ func (s *retryStream) commitLocked() {
 }
 
 func (s *retryStream) succeedLocked() {
-	s.c.succeeded(s.ctx, s.o, &s.call, s.method, s.curN, s.curStart)
+	s.c.succeeded(s.ctx, s.o, s.throttle, s.method, s.curN, s.curStart)
 	s.finishLocked(io.EOF)
 }
 
@@ -215,19 +226,54 @@ func (s *retryStream) finishLocked(err error) {
 	s.wakeLocked()
 }
 
-// bufferLocked keeps m for replay, or commits the call when the replay
-// buffer would overflow or m's size cannot be known.
-func (s *retryStream) bufferLocked(m any) {
-	size := -1
-	if pm, ok := m.(proto.Message); ok {
-		size = proto.Size(pm)
+// snapshot is a sent message as it was when sent: its encoding, so that a
+// caller reusing the message value between sends cannot change what a retry
+// replays.
+type snapshot struct {
+	typ  proto.Message // the message, for its type only
+	wire []byte
+}
+
+// message decodes the snapshot into a new message of its type.
+func (sn snapshot) message() (proto.Message, error) {
+	m := sn.typ.ProtoReflect().New().Interface()
+	if err := proto.Unmarshal(sn.wire, m); err != nil {
+		return nil, status.Errorf(codes.Internal, "grpc-resilience: replaying a %T: %v", sn.typ, err)
 	}
-	if size < 0 || s.bufBytes+size > s.o.maxReplayBytes || len(s.buf) >= maxReplayMessages {
+	return m, nil
+}
+
+// bufferLocked keeps a snapshot of m for replay, or commits the call when the
+// replay buffer would overflow or m cannot be snapshotted (not a proto
+// message). It reports whether m was kept.
+func (s *retryStream) bufferLocked(m any) bool {
+	pm, ok := m.(proto.Message)
+	if !ok || len(s.buf) >= maxReplayMessages {
 		s.commitLocked()
-		return
+		return false
 	}
-	s.buf = append(s.buf, m)
-	s.bufBytes += size
+	size := proto.Size(pm)
+	if s.bufBytes+size > s.o.maxReplayBytes {
+		s.commitLocked()
+		return false
+	}
+	wire, err := proto.MarshalOptions{}.MarshalAppend(make([]byte, 0, size), pm)
+	if err != nil {
+		// grpc's own encoding of m will fail the same way and end the call.
+		s.commitLocked()
+		return false
+	}
+	s.buf = append(s.buf, snapshot{typ: pm, wire: wire})
+	s.bufBytes += len(wire)
+	return true
+}
+
+// unbufferLocked drops the last snapshot, of a message that failed to send.
+func (s *retryStream) unbufferLocked() {
+	if n := len(s.buf); n > 0 {
+		s.bufBytes -= len(s.buf[n-1].wire)
+		s.buf = s.buf[:n-1]
+	}
 }
 
 // SendMsg sends m on the current attempt, keeping it for replay until the
@@ -240,23 +286,32 @@ func (s *retryStream) SendMsg(m any) error {
 		s.mu.Unlock()
 		return io.EOF
 	}
-	if !s.committed {
-		s.bufferLocked(m)
-	}
+	buffered := !s.committed && s.bufferLocked(m)
 	cs, gen := s.cur, s.gen
 	s.mu.Unlock()
 
 	err := cs.SendMsg(m)
-	if err != io.EOF {
-		return err
+	if err == nil {
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err != io.EOF {
+		// A local failure (encoding, size limit, send after CloseSend):
+		// grpc ended the attempt, and a retry would send the same message.
+		if s.gen == gen && !s.done {
+			if buffered {
+				s.unbufferLocked()
+			}
+			s.finishLocked(s.call.Err(err, retry.NonRetryable))
+		}
+		return err
+	}
 	for {
 		switch {
-		case s.gen != gen:
+		case s.gen != gen && !s.done:
 			return nil // retried: m was in the buffer and was replayed
-		case s.done, s.committed:
+		case s.done, s.committed, s.gen != gen:
 			return io.EOF
 		case s.recvBusy:
 			s.waitSettledLocked()

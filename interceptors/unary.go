@@ -22,12 +22,19 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 	if cancel != nil {
 		defer cancel()
 	}
+	th := c.throttle(p, cc)
 	if p.policy == nil {
-		return invoker(ctx, method, req, reply, cc, opts...)
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		if err == nil {
+			th.Success()
+		}
+		return err
 	}
 
 	pol := *p.policy
-	pol.Throttle = c.throttle(p, cc)
+	if pol.MaxAttempts > 1 {
+		pol.Throttle = th
+	}
 	call := retry.NewCall(&pol)
 
 	// The header tells whether the call committed (a header arrived before
@@ -47,7 +54,7 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 			acancel()
 		}
 		if err == nil {
-			c.succeeded(ctx, o, &call, method, n, start)
+			c.succeeded(ctx, o, th, method, n, start)
 			return nil
 		}
 		d := c.decide(ctx, o, &call, method, n, start, err, md.trailer, md.header != nil)
