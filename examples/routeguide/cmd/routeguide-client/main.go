@@ -33,6 +33,7 @@ import (
 
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
 	"github.com/resilience-go/grpc-resilience/examples/routeguide/server"
+	"github.com/resilience-go/grpc-resilience/interceptors"
 )
 
 const (
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(io.Discard) // errors are reported by exitCode, in one line
 	addr := fs.String("addr", "", "`host:port` of a route guide server (default: start one in this process)")
 	timeout := fs.Duration("timeout", defaultTimeout, "deadline for each call, streams included")
+	retryTimes := fs.Int("retry-times", 3, "retries of a failed call, through grpc-resilience's interceptors (0 for none)")
+	retryInterval := fs.Duration("retry-interval", 100*time.Millisecond, "wait between retries")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -85,6 +88,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *timeout <= 0 {
 		return usageError{fmt.Errorf("--timeout = %v, want a positive duration", *timeout)}
 	}
+	if *retryTimes < 0 {
+		return usageError{fmt.Errorf("--retry-times = %d, want 0 or more", *retryTimes)}
+	}
+	if *retryInterval < 0 {
+		return usageError{fmt.Errorf("--retry-interval = %v, want 0 or more", *retryInterval)}
+	}
 
 	target := *addr
 	if target == "" {
@@ -97,7 +106,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		target = embedded
 	}
 
-	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	dialOpts := interceptors.DialOptions(
+		interceptors.WithRetryTimes(*retryTimes),
+		interceptors.WithRetryInterval(*retryInterval),
+	)
+	dialOpts = append(dialOpts, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(target, dialOpts...)
 	if err != nil {
 		return err
 	}
