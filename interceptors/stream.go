@@ -85,6 +85,7 @@ type retryStream struct {
 	settled   chan struct{} // closed when the current attempt is retried, committed or finished
 	committed bool
 	buf       []snapshot
+	bufArr    [1]snapshot // buf's first backing array: most streams send one message before commit
 	bufBytes  int
 	halfClose bool
 	recvBusy  bool
@@ -262,6 +263,9 @@ func (s *retryStream) bufferLocked(m any) bool {
 		// grpc's own encoding of m will fail the same way and end the call.
 		s.commitLocked()
 		return false
+	}
+	if s.buf == nil {
+		s.buf = s.bufArr[:0]
 	}
 	s.buf = append(s.buf, snapshot{typ: pm, wire: wire})
 	s.bufBytes += len(wire)

@@ -2,6 +2,7 @@ package interceptors
 
 import (
 	"context"
+	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -9,10 +10,18 @@ import (
 	"github.com/resilience-go/grpc-resilience/retry"
 )
 
-// attemptMD receives one attempt's response header and trailer from grpc.
-type attemptMD struct {
+// unaryState is the per-call state of a retried unary call, pooled so that
+// a call that succeeds at once allocates nothing of its own.
+type unaryState struct {
+	pol  retry.Policy
+	call retry.Call
+	// header and trailer receive each attempt's: the header tells whether
+	// the call committed, the trailer carries the server's pushback.
 	header, trailer metadata.MD
+	opts            [8]grpc.CallOption
 }
+
+var unaryStates = sync.Pool{New: func() any { return new(unaryState) }}
 
 func (c *client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	o, opts, override := c.callOptions(opts)
@@ -31,24 +40,29 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 		return err
 	}
 
-	pol := *p.policy
-	if pol.MaxAttempts > 1 {
-		pol.Throttle = th
+	st := unaryStates.Get().(*unaryState)
+	defer func() {
+		*st = unaryState{}
+		unaryStates.Put(st)
+	}()
+	st.pol = *p.policy
+	if st.pol.MaxAttempts > 1 {
+		st.pol.Throttle = th
 	}
-	call := retry.NewCall(&pol)
-
-	// The header tells whether the call committed (a header arrived before
-	// the failure); the trailer carries the server's pushback.
-	md := &attemptMD{}
-	attemptOpts := make([]grpc.CallOption, len(opts), len(opts)+2)
-	copy(attemptOpts, opts)
-	attemptOpts = append(attemptOpts, grpc.Header(&md.header), grpc.Trailer(&md.trailer))
+	st.call = retry.NewCall(&st.pol)
+	pol, call := &st.pol, &st.call
+	attemptOpts := st.opts[:0]
+	if len(opts)+2 > len(st.opts) {
+		attemptOpts = make([]grpc.CallOption, 0, len(opts)+2)
+	}
+	attemptOpts = append(attemptOpts, opts...)
+	attemptOpts = append(attemptOpts, grpc.Header(&st.header), grpc.Trailer(&st.trailer))
 
 	for {
 		n := call.BeginAttempt()
-		actx, acancel := attemptContext(ctx, &pol, n)
+		actx, acancel := attemptContext(ctx, pol, n)
 		start := o.clock.Now()
-		md.header, md.trailer = nil, nil
+		st.header, st.trailer = nil, nil
 		err := invoker(actx, method, req, reply, cc, attemptOpts...)
 		if acancel != nil {
 			acancel()
@@ -57,7 +71,7 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 			c.succeeded(ctx, o, th, method, n, start)
 			return nil
 		}
-		d := c.decide(ctx, o, &call, method, n, start, err, md.trailer, md.header != nil)
+		d := c.decide(ctx, o, call, method, n, start, err, st.trailer, st.header != nil)
 		if !d.Retry {
 			return call.Err(err, d.Reason)
 		}
