@@ -100,7 +100,10 @@ type retryStream struct {
 func (s *retryStream) startAttemptLocked() (err error, trailer metadata.MD, ok bool) {
 	n := s.call.BeginAttempt()
 	actx, acancel := attemptContext(s.ctx, &s.pol, n)
-	s.curN, s.curStart = n, s.o.clock.Now()
+	s.curN = n
+	if s.o.observer != nil {
+		s.curStart = s.o.clock.Now() // only the observer needs it
+	}
 	cs, err := s.streamer(actx, s.desc, s.cc, s.method, s.opts...)
 	if err != nil {
 		if acancel != nil {

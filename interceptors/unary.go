@@ -3,6 +3,7 @@ package interceptors
 import (
 	"context"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -61,7 +62,10 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 	for {
 		n := call.BeginAttempt()
 		actx, acancel := attemptContext(ctx, pol, n)
-		start := o.clock.Now()
+		var start time.Time // only the observer needs it
+		if o.observer != nil {
+			start = o.clock.Now()
+		}
 		st.header, st.trailer = nil, nil
 		err := invoker(actx, method, req, reply, cc, attemptOpts...)
 		if acancel != nil {
