@@ -37,7 +37,7 @@ type plan struct {
 	timeout time.Duration
 	// waitForReady is the service config's waitForReady; nil for unset.
 	waitForReady *bool
-	// throttled reports that the service config throttles retries.
+	// throttling is the service config's retryThrottling; nil for none.
 	throttling *rsc.RetryThrottling
 }
 
@@ -243,7 +243,10 @@ func (c *client) succeeded(ctx context.Context, o *options, th *retry.Throttle, 
 // ctx in the latter case.
 func wait(ctx context.Context, clk clock, d time.Duration) error {
 	if d <= 0 {
-		return ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return status.FromContextError(err).Err()
+		}
+		return nil
 	}
 	ch, stop := clk.NewTimer(d)
 	select {

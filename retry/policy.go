@@ -88,9 +88,6 @@ type Call struct {
 // NewCall starts tracking one call under p.
 func NewCall(p *Policy) Call { return Call{p: p} }
 
-// Policy returns the call's policy.
-func (c *Call) Policy() *Policy { return c.p }
-
 // BeginAttempt records that an attempt starts and returns its number, 1 for
 // the first.
 func (c *Call) BeginAttempt() int {

@@ -3,6 +3,7 @@ package retry
 import (
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -83,12 +84,9 @@ func parseMillis(s string) (time.Duration, bool) {
 }
 
 func joinValues(vals []string) string {
-	out := ""
+	quoted := make([]string, len(vals))
 	for i, v := range vals {
-		if i > 0 {
-			out += ","
-		}
-		out += strconv.Quote(v)
+		quoted[i] = strconv.Quote(v)
 	}
-	return out
+	return strings.Join(quoted, ",")
 }

@@ -171,7 +171,6 @@ func TestNewThrottleErrors(t *testing.T) {
 		{1001, 0.1, "maxTokens 1001"},
 		{-1, 0.1, "maxTokens -1"},
 		{10, 0, "tokenRatio 0"},
-		{10, 0.0009, "tokenRatio 0.0009"},
 		{10, -1, "tokenRatio -1"},
 	}
 	for _, tt := range tests {
@@ -180,9 +179,13 @@ func TestNewThrottleErrors(t *testing.T) {
 			t.Errorf("NewThrottle(%v, %v) = %v, want an error naming %q", tt.max, tt.ratio, err, tt.wantInErr)
 		}
 	}
-	th, err := NewThrottle(10, 0.1239)
-	if err != nil || th.ratio != 0.123 {
-		t.Errorf("NewThrottle(10, 0.1239).ratio = %v, %v, want 0.123, nil", th.ratio, err)
+	// The ratio is used as given: truncating it again would turn the
+	// service config's already truncated 1.005 into 1.004.
+	for _, ratio := range []float64{1.005, 0.1239, 0.0009} {
+		th, err := NewThrottle(10, ratio)
+		if err != nil || th.ratio != ratio {
+			t.Errorf("NewThrottle(10, %v).ratio = %v, %v, want %v, nil", ratio, th.ratio, err, ratio)
+		}
 	}
 }
 

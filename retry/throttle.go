@@ -22,16 +22,17 @@ type Throttle struct {
 }
 
 // NewThrottle returns a full throttle. maxTokens must be in (0, 1000] and
-// tokenRatio greater than 0; tokenRatio keeps three decimals, as A6 says.
+// tokenRatio a finite number greater than 0. tokenRatio is used as given: A6's
+// three-decimal truncation belongs to the service config, and a config from
+// rsc.Parse or rsc.Normalized has it applied already.
 func NewThrottle(maxTokens, tokenRatio float64) (*Throttle, error) {
 	if !(maxTokens > 0 && maxTokens <= 1000) {
 		return nil, fmt.Errorf("retry throttle: maxTokens %v is not in (0, 1000]", maxTokens)
 	}
-	ratio := math.Trunc(tokenRatio*1000) / 1000
-	if !(ratio > 0) || math.IsInf(ratio, 0) {
-		return nil, fmt.Errorf("retry throttle: tokenRatio %v is not greater than 0 (three decimals kept)", tokenRatio)
+	if !(tokenRatio > 0) || math.IsInf(tokenRatio, 0) {
+		return nil, fmt.Errorf("retry throttle: tokenRatio %v is not a finite number greater than 0", tokenRatio)
 	}
-	return &Throttle{tokens: maxTokens, max: maxTokens, ratio: ratio}, nil
+	return &Throttle{tokens: maxTokens, max: maxTokens, ratio: tokenRatio}, nil
 }
 
 // Failure records an attempt that failed with a retryable code and reports
