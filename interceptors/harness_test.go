@@ -102,33 +102,19 @@ func (s *script) handlers() stubserver.Handlers {
 			return nil
 		},
 		RecordRoute: func(stream grpc.ClientStreamingServer[pb.Point, pb.RouteSummary]) error {
-			n := int32(0)
-			for {
-				_, err := stream.Recv()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return err
-				}
-				n++
+			points, err := recvAll(stream.Recv)
+			if err != nil {
+				return err
 			}
 			if err := s.next(stream.Context()); err != nil {
 				return err
 			}
-			return stream.SendAndClose(&pb.RouteSummary{PointCount: n})
+			return stream.SendAndClose(&pb.RouteSummary{PointCount: int32(len(points))})
 		},
 		RouteChat: func(stream grpc.BidiStreamingServer[pb.RouteNote, pb.RouteNote]) error {
-			var notes []*pb.RouteNote
-			for {
-				n, err := stream.Recv()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return err
-				}
-				notes = append(notes, n)
+			notes, err := recvAll(stream.Recv)
+			if err != nil {
+				return err
 			}
 			if err := s.next(stream.Context()); err != nil {
 				return err
@@ -168,15 +154,12 @@ var kinds = []rpcKind{
 		if err != nil {
 			return err
 		}
+		features, err := recvAll(stream.Recv)
+		if err != nil {
+			return err
+		}
 		var got []string
-		for {
-			f, err := stream.Recv()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
+		for _, f := range features {
 			got = append(got, f.GetName())
 		}
 		if fmt.Sprint(got) != "[f0 f1 f2]" {
@@ -222,17 +205,11 @@ var kinds = []rpcKind{
 		if err := stream.CloseSend(); err != nil {
 			return err
 		}
-		var got []string
-		for {
-			n, err := stream.Recv()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			got = append(got, n.GetMessage())
+		notes, err := recvAll(stream.Recv)
+		if err != nil {
+			return err
 		}
+		got := noteMessages(notes)
 		if fmt.Sprint(got) != "[n0 n1 n2 n3 n4]" {
 			return fmt.Errorf("%w: RouteChat echoed %v, want [n0 n1 n2 n3 n4]", errContent, got)
 		}
@@ -256,25 +233,39 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-type (
-	stubServer = stubserver.Server
-	contextT   = context.Context
-	pointT     = pb.Point
-	featureT   = pb.Feature
-)
+// recvAll receives until the end of the stream: it returns every message,
+// and the error if the stream ended with one.
+func recvAll[T any](recv func() (*T, error)) ([]*T, error) {
+	var all []*T
+	for {
+		m, err := recv()
+		if err == io.EOF {
+			return all, nil
+		}
+		if err != nil {
+			return all, err
+		}
+		all = append(all, m)
+	}
+}
+
+func noteMessages(notes []*pb.RouteNote) []string {
+	var out []string
+	for _, n := range notes {
+		out = append(out, n.GetMessage())
+	}
+	return out
+}
+
+// startScript serves the script's handlers over bufconn.
+func startScript(t *testing.T, s *script) *stubserver.Server {
+	t.Helper()
+	return stubserver.Start(t, s.handlers())
+}
 
 func pbClient(conn *grpc.ClientConn) pb.RouteGuideClient { return pb.NewRouteGuideClient(conn) }
 
 type grpcCallOption = grpc.CallOption
-
-// stubHandlers builds stubserver handlers from a subset of funcs.
-type stubHandlers struct {
-	GetFeature func(ctx context.Context, p *pb.Point) (*pb.Feature, error)
-}
-
-func (s stubHandlers) h() stubserver.Handlers {
-	return stubserver.Handlers{GetFeature: s.GetFeature}
-}
 
 // stubHandlersWithTrailer serves GetFeature with UNAVAILABLE and the given
 // pushback values in one trailer, counting calls.

@@ -14,6 +14,7 @@ import (
 
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
 	"github.com/resilience-go/grpc-resilience/interceptors"
+	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 	"github.com/resilience-go/grpc-resilience/retry"
 )
 
@@ -59,7 +60,7 @@ func TestThrottling(t *testing.T) {
 				}
 			}
 			s := newScript(answers...)
-			srv := tr0(t, s)
+			srv := startScript(t, s)
 			conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithServiceConfig(cfg))...)
 			for i, st := range steps {
 				before := s.Attempts()
@@ -97,7 +98,7 @@ func TestPushback(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%v", k.name, tt.pushback), func(t *testing.T) {
 				s := newScript(tt.answers...)
 				s.pushback = tt.pushback
-				srv := tr0(t, s)
+				srv := startScript(t, s)
 				clk := &interceptors.RecordingClock{}
 				conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(4),
 					interceptors.WithRetryInterval(time.Hour), interceptors.WithClock(clk))...)
@@ -144,7 +145,7 @@ func TestPushbackRealClock(t *testing.T) {
 		arrivals.add(time.Now())
 		return inner(ctx, p)
 	}
-	srv := transports[0].start(t, h)
+	srv := stubserver.Start(t, h)
 	conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(1))...)
 	if _, err := pbClient(conn).GetFeature(testContext(t), &pb.Point{}); err != nil {
 		t.Fatalf("GetFeature = %v, want success", err)
@@ -160,7 +161,7 @@ func TestBackoffPastDeadline(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			s := newScript(codes.Unavailable, codes.OK)
-			srv := tr0(t, s)
+			srv := startScript(t, s)
 			conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(3),
 				interceptors.WithRetryInterval(time.Second))...)
 			ctx, cancel := context.WithTimeout(testContext(t), 100*time.Millisecond)
@@ -200,7 +201,7 @@ func TestIdempotencyDefaults(t *testing.T) {
 		k := kinds[tt.kind]
 		t.Run(fmt.Sprintf("%d/%s", i, k.name), func(t *testing.T) {
 			s := newScript(codes.Internal, codes.OK)
-			srv := tr0(t, s)
+			srv := startScript(t, s)
 			opts := append([]interceptors.Option{interceptors.WithRetryTimes(2)}, tt.opts...)
 			conn := srv.Dial(t, interceptors.DialOptions(opts...)...)
 			var callOpts []grpcCallOption
@@ -229,7 +230,7 @@ func TestPerAttemptTimeout(t *testing.T) {
 	}
 	t.Run("idempotent retried", func(t *testing.T) {
 		var attempts atomic.Int32
-		srv := transports[0].start(t, stubHandlers{GetFeature: blockFirst(&attempts)}.h())
+		srv := stubserver.Start(t, stubserver.Handlers{GetFeature: blockFirst(&attempts)})
 		conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(2),
 			interceptors.WithPerAttemptTimeout(20*time.Millisecond))...)
 		if _, err := pbClient(conn).GetFeature(testContext(t), &pb.Point{}); err != nil {
@@ -241,7 +242,7 @@ func TestPerAttemptTimeout(t *testing.T) {
 	})
 	t.Run("caller deadline never retried", func(t *testing.T) {
 		var attempts atomic.Int32
-		srv := transports[0].start(t, stubHandlers{GetFeature: blockFirst(&attempts)}.h())
+		srv := stubserver.Start(t, stubserver.Handlers{GetFeature: blockFirst(&attempts)})
 		conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(2),
 			interceptors.WithCodes(codes.DeadlineExceeded))...)
 		ctx, cancel := context.WithTimeout(testContext(t), 20*time.Millisecond)
@@ -272,7 +273,7 @@ func TestCallOptions(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(k.name+"/"+tt.name, func(t *testing.T) {
 				s := newScript(codes.Unavailable, codes.Unavailable, codes.Unavailable)
-				srv := tr0(t, s)
+				srv := startScript(t, s)
 				conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(2))...)
 				_ = k.call(testContext(t), pbClient(conn), tt.callOpts...)
 				if got := s.Attempts(); got != tt.attempts {
@@ -287,7 +288,7 @@ func TestObserver(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			s := newScript(codes.Unavailable, codes.OK)
-			srv := tr0(t, s)
+			srv := startScript(t, s)
 			var events []retry.Event
 			conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(2),
 				interceptors.WithObserver(func(_ context.Context, e retry.Event) { events = append(events, e) }))...)
@@ -313,12 +314,12 @@ func TestObserver(t *testing.T) {
 func TestServiceConfigTimeout(t *testing.T) {
 	cfg := mustParse(t, `{"methodConfig": [{"name": [{"service": "routeguide.RouteGuide"}], "timeout": "0.05s"}]}`)
 	deadlines := make(chan bool, 1)
-	srv := transports[0].start(t, stubHandlers{GetFeature: func(ctx context.Context, p *pb.Point) (*pb.Feature, error) {
+	srv := stubserver.Start(t, stubserver.Handlers{GetFeature: func(ctx context.Context, p *pb.Point) (*pb.Feature, error) {
 		_, ok := ctx.Deadline()
 		deadlines <- ok
 		<-ctx.Done()
 		return nil, status.FromContextError(ctx.Err()).Err()
-	}}.h())
+	}})
 	conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithServiceConfig(cfg))...)
 	_, err := pbClient(conn).GetFeature(context.Background(), &pb.Point{})
 	hadDeadline := <-deadlines

@@ -2,7 +2,6 @@ package interceptors_test
 
 import (
 	"fmt"
-	"io"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -32,7 +31,7 @@ func TestReplayAliasesCallerMessage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScript(codes.Unavailable) // RouteChat reads all, fails once, then echoes
-			srv := tr0(t, s)
+			srv := startScript(t, s)
 			conn := srv.Dial(t, tc.dial(t)...)
 			stream, err := pbClient(conn).RouteChat(testContext(t))
 			if err != nil {
@@ -48,17 +47,11 @@ func TestReplayAliasesCallerMessage(t *testing.T) {
 			if err := stream.CloseSend(); err != nil {
 				t.Fatalf("CloseSend = %v", err)
 			}
-			var got []string
-			for {
-				n, err := stream.Recv()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatalf("Recv = %v", err)
-				}
-				got = append(got, n.GetMessage())
+			notes, err := recvAll(stream.Recv)
+			if err != nil {
+				t.Fatalf("Recv = %v", err)
 			}
+			got := noteMessages(notes)
 			if fmt.Sprint(got) != "[n0 n1 n2 n3 n4]" || s.Attempts() != 2 {
 				t.Errorf("echoed %v after %d attempts, want [n0 n1 n2 n3 n4] after 2", got, s.Attempts())
 			}

@@ -1,17 +1,19 @@
 package interceptors_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
 	"github.com/resilience-go/grpc-resilience/interceptors"
+	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 	"github.com/resilience-go/grpc-resilience/retry"
 	rsc "github.com/resilience-go/grpc-resilience/serviceconfig"
 )
@@ -93,7 +95,7 @@ func TestManualMode(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			s := newScript(codes.Unavailable, codes.Unavailable, codes.Unavailable, codes.OK)
-			srv := tr0(t, s)
+			srv := startScript(t, s)
 			clk := &interceptors.RecordingClock{}
 			conn := srv.Dial(t, interceptors.DialOptions(
 				interceptors.WithRetryTimes(3),
@@ -122,11 +124,11 @@ func TestManualModeRealClock(t *testing.T) {
 	s := newScript(codes.Unavailable, codes.Unavailable, codes.Unavailable, codes.OK)
 	h := s.handlers()
 	getFeature := h.GetFeature
-	h.GetFeature = func(ctx contextT, p *pointT) (*featureT, error) {
+	h.GetFeature = func(ctx context.Context, p *pb.Point) (*pb.Feature, error) {
 		arrivals.add(time.Now())
 		return getFeature(ctx, p)
 	}
-	srv := transports[0].start(t, h)
+	srv := stubserver.Start(t, h)
 	conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(3), interceptors.WithRetryInterval(interval))...)
 	if err := kinds[0].call(testContext(t), pbClient(conn)); err != nil {
 		t.Fatalf("GetFeature = %v, want success", err)
@@ -144,7 +146,7 @@ func TestManualModeRealClock(t *testing.T) {
 
 func TestManualModeExhausted(t *testing.T) {
 	s := newScript(codes.Unavailable, codes.Unavailable, codes.Unavailable)
-	srv := tr0(t, s)
+	srv := startScript(t, s)
 	conn := srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(2))...)
 	err := kinds[0].call(testContext(t), pbClient(conn))
 	if status.Code(err) != codes.Unavailable || !errors.Is(err, retry.ErrExhausted) {
@@ -165,7 +167,7 @@ func TestAttemptsDoNotMultiply(t *testing.T) {
 		t.Run(k.name, func(t *testing.T) {
 			s := newScript(codes.Unavailable, codes.Unavailable, codes.Unavailable, codes.Unavailable,
 				codes.Unavailable, codes.Unavailable, codes.Unavailable, codes.Unavailable, codes.Unavailable)
-			srv := tr0(t, s)
+			srv := startScript(t, s)
 			opts := append(interceptors.DialOptions(interceptors.WithServiceConfig(cfg)), cfg.DialOption())
 			conn := srv.Dial(t, opts...)
 			err := k.call(testContext(t), pbClient(conn))
@@ -178,11 +180,3 @@ func TestAttemptsDoNotMultiply(t *testing.T) {
 		})
 	}
 }
-
-// tr0 starts the script's server over bufconn.
-func tr0(t *testing.T, s *script) *stubServer {
-	t.Helper()
-	return transports[0].start(t, s.handlers())
-}
-
-var _ grpc.CallOption = interceptors.Disable()

@@ -85,7 +85,7 @@ func TestCommitOnResponse(t *testing.T) {
 	}
 	t.Run("Context() commits", func(t *testing.T) {
 		s := newScript(codes.Unavailable, codes.OK)
-		srv := tr0(t, s)
+		srv := startScript(t, s)
 		conn := srv.Dial(t, retryDialOptions()...)
 		stream, err := pbClient(conn).ListFeatures(testContext(t), &pb.Rectangle{})
 		if err != nil {
@@ -99,7 +99,7 @@ func TestCommitOnResponse(t *testing.T) {
 	})
 	t.Run("Header() before failure", func(t *testing.T) {
 		s := newScript(codes.Unavailable, codes.OK)
-		srv := tr0(t, s)
+		srv := startScript(t, s)
 		conn := srv.Dial(t, retryDialOptions()...)
 		stream, err := pbClient(conn).ListFeatures(testContext(t), &pb.Rectangle{})
 		if err != nil {
@@ -111,18 +111,11 @@ func TestCommitOnResponse(t *testing.T) {
 		if err != nil || md == nil {
 			t.Fatalf("Header() = %v, %v, want the second attempt's header", md, err)
 		}
-		n := 0
-		for {
-			_, err := stream.Recv()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatalf("Recv = %v", err)
-			}
-			n++
+		features, err := recvAll(stream.Recv)
+		if err != nil {
+			t.Fatalf("Recv = %v", err)
 		}
-		if n != featuresPerList || s.Attempts() != 2 {
+		if n := len(features); n != featuresPerList || s.Attempts() != 2 {
 			t.Errorf("received %d features over %d attempts, want %d over 2", n, s.Attempts(), featuresPerList)
 		}
 	})
@@ -133,7 +126,7 @@ func TestReplayBufferOverflow(t *testing.T) {
 	for _, size := range []int{100, 500} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			s := newScript(codes.Unavailable, codes.OK)
-			srv := tr0(t, s)
+			srv := startScript(t, s)
 			conn := srv.Dial(t, retryDialOptions(interceptors.WithMaxReplayBytes(200))...)
 			stream, err := pbClient(conn).RouteChat(testContext(t))
 			if err != nil {
@@ -173,17 +166,11 @@ func TestHalfCloseReplayed(t *testing.T) {
 	var counts []int
 	var attempts atomic.Int32
 	srv := stubserver.Start(t, stubserver.Handlers{RecordRoute: func(stream grpc.ClientStreamingServer[pb.Point, pb.RouteSummary]) error {
-		n := 0
-		for {
-			_, err := stream.Recv()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			n++
+		points, err := recvAll(stream.Recv)
+		if err != nil {
+			return err
 		}
+		n := len(points)
 		mu.Lock()
 		counts = append(counts, n)
 		mu.Unlock()
@@ -246,17 +233,11 @@ func TestBidiConcurrentRetry(t *testing.T) {
 				}
 				sendErr <- stream.CloseSend()
 			}()
-			var got []string
-			for {
-				n, err := stream.Recv()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatalf("Recv = %v", err)
-				}
-				got = append(got, n.GetMessage())
+			echoed, err := recvAll(stream.Recv)
+			if err != nil {
+				t.Fatalf("Recv = %v", err)
 			}
+			got := noteMessages(echoed)
 			if err := <-sendErr; err != nil {
 				t.Errorf("Send/CloseSend = %v", err)
 			}
@@ -284,7 +265,7 @@ func TestCancelMidBackoff(t *testing.T) {
 			defer cancel()
 			failed := make(chan struct{}, 1)
 			s := newScript(codes.Unavailable, codes.OK)
-			srv := tr0(t, s)
+			srv := startScript(t, s)
 			conn := srv.Dial(t, retryDialOptions(
 				interceptors.WithRetryInterval(stubserver.DefaultTimeout*10),
 				interceptors.WithObserver(func(context.Context, retry.Event) { failed <- struct{}{} }),
