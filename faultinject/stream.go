@@ -1,0 +1,57 @@
+package faultinject
+
+import (
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+)
+
+// faultStream lets limit messages pass, in either direction, then fails the
+// next send or receive with err. Sends and receives may run on two
+// goroutines at once, as grpc allows.
+type faultStream struct {
+	grpc.ServerStream
+	limit  int64
+	err    error
+	passed atomic.Int64 // messages passed, or reserved by an operation in flight
+	fired  atomic.Bool
+}
+
+// take reserves a message slot, or reports that the limit is reached.
+func (s *faultStream) take() bool {
+	for {
+		n := s.passed.Load()
+		if n >= s.limit {
+			s.fired.Store(true)
+			return false
+		}
+		if s.passed.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// SendMsg sends m, or fails once the limit was reached.
+func (s *faultStream) SendMsg(m any) error {
+	if !s.take() {
+		return s.err
+	}
+	err := s.ServerStream.SendMsg(m)
+	if err != nil {
+		s.passed.Add(-1)
+	}
+	return err
+}
+
+// RecvMsg receives into m, or fails once the limit was reached. The end of
+// the client's stream (io.EOF) is not a message.
+func (s *faultStream) RecvMsg(m any) error {
+	if !s.take() {
+		return s.err
+	}
+	err := s.ServerStream.RecvMsg(m)
+	if err != nil {
+		s.passed.Add(-1)
+	}
+	return err
+}
