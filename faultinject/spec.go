@@ -68,7 +68,10 @@ func parseRule(tok string) (Rule, error) {
 		if err := validMethod(m); err != nil {
 			return r, err
 		}
-		r.Method, tok = m, rest
+		if m != "*" { // "*" and no method both mean every method
+			r.Method = m
+		}
+		tok = rest
 	}
 	parts := strings.Split(tok, "+")
 	fault, opts := parts[0], parts[1:]
@@ -142,7 +145,7 @@ func parseRule(tok string) (Rule, error) {
 			}
 			r.Abort.AfterMessages = n
 		case "msg":
-			if v == "" {
+			if v = strings.TrimSpace(v); v == "" {
 				return r, fmt.Errorf("option %q: empty message", opt)
 			}
 			r.Abort.Message = v
