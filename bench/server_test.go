@@ -59,15 +59,15 @@ func (fixedServer) RouteChat(s grpc.BidiStreamingServer[pb.RouteNote, pb.RouteNo
 	}
 }
 
-// startServer serves fixedServer on a fresh 127.0.0.1 port and returns its
-// address. The server stops, and its goroutine is waited for, at cleanup.
-func startServer(tb testing.TB) string {
+// startServer serves fixedServer, with opts, on a fresh 127.0.0.1 port and
+// returns its address. The server stops, and its goroutine is waited for, at cleanup.
+func startServer(tb testing.TB, opts ...grpc.ServerOption) string {
 	tb.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatalf("net.Listen = %v", err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(opts...)
 	pb.RegisterRouteGuideServer(srv, fixedServer{})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
