@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Runs the success-path benchmarks and compares every client flavour with
 # plain grpc-go: a benchstat table, then ns/op ratios and allocs/op deltas.
+# With AXIS=server it compares servers instead: plain grpc-go against one
+# with faultinject's interceptors installed and no rule matching.
 #
 # Environment:
 #   COUNT      runs of each benchmark (default 10)
 #   BENCHTIME  calls per run (default 10000x; about 2 minutes on 2 cores)
-#   BENCH      benchmark regexp (default .)
+#   AXIS       client (default): the client-side benchmarks, flavours under
+#              /client=; server: the server-side ones (BenchmarkServer*),
+#              flavours under /server=
+#   BENCH      benchmark regexp (default: every benchmark of AXIS)
 #   OUT        file for the raw results (default: a new temp file, kept)
 set -euo pipefail
 
@@ -13,7 +18,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 count=${COUNT:-10}
 benchtime=${BENCHTIME:-10000x}
-bench=${BENCH:-.}
+axis=${AXIS:-client}
+case $axis in
+client) bench=${BENCH:-'^Benchmark(Unary|ServerStream|ClientStream|Bidi)$'} ;;
+server) bench=${BENCH:-'^BenchmarkServer'} ;;
+*)
+	echo "run.sh: AXIS=$axis: want client or server" >&2
+	exit 2
+	;;
+esac
 out=${OUT:-$(mktemp -t grpc-resilience-bench.XXXXXX)}
 
 if command -v benchstat >/dev/null 2>&1; then
@@ -39,8 +52,8 @@ echo "raw results: $out"
 
 echo
 echo "== benchstat, flavours as columns (plain is the baseline) =="
-"$benchstat" -col /client "$out"
+"$benchstat" -col "/$axis" "$out"
 
 echo
 echo "== medians vs plain (x plain = ns/op ratio; Δallocs = allocs/op difference) =="
-go run ./cmd/ratios -base plain "$out"
+go run ./cmd/ratios -axis "$axis" -base plain "$out"

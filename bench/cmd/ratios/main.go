@@ -5,17 +5,17 @@
 //
 // Usage:
 //
-//	ratios [-base plain] [file ...]
+//	ratios [-axis client] [-base plain] [file ...]
 //
 // With no files it reads standard input. Benchmarks must be named
-// Benchmark<Kind>/client=<flavour>; other lines are ignored. A flavour that
+// Benchmark<Kind>/client=<flavour> (or /<axis>=<flavour> with -axis, such as
+// -axis server for the server-side benchmarks); other lines are ignored. A flavour that
 // ran for some kind but has no result for another (a skipped benchmark) is
 // listed as "no result".
 package main
 
 import (
 	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,15 +28,16 @@ import (
 
 func main() {
 	base := flag.String("base", "plain", "the flavour others are compared with")
+	axis := flag.String("axis", "client", "the sub-benchmark key that names flavours: Benchmark<Kind>/<axis>=<flavour>")
 	flag.Parse()
-	if err := run(os.Stdout, *base, flag.Args()); err != nil {
+	if err := run(os.Stdout, *axis, *base, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "ratios:", err)
 		os.Exit(1)
 	}
 }
 
-func run(w io.Writer, base string, files []string) error {
-	rs := newResults()
+func run(w io.Writer, axis, base string, files []string) error {
+	rs := newResults(axis)
 	if len(files) == 0 {
 		if err := rs.read(os.Stdin); err != nil {
 			return fmt.Errorf("stdin: %w", err)
@@ -54,7 +55,7 @@ func run(w io.Writer, base string, files []string) error {
 		}
 	}
 	if len(rs.kinds) == 0 {
-		return errors.New("no Benchmark<Kind>/client=<flavour> results")
+		return fmt.Errorf("no Benchmark<Kind>/%s=<flavour> results", axis)
 	}
 	return rs.print(w, base)
 }
@@ -67,19 +68,20 @@ type sample struct {
 // results holds the samples of every (kind, flavour) in order of first
 // appearance.
 type results struct {
+	axis     string // the flavours' key: "client" in BenchmarkUnary/client=plain
 	kinds    []string
 	flavours []string
 	samples  map[[2]string][]sample
 }
 
-func newResults() *results {
-	return &results{samples: make(map[[2]string][]sample)}
+func newResults(axis string) *results {
+	return &results{axis: axis, samples: make(map[[2]string][]sample)}
 }
 
 func (rs *results) read(r io.Reader) error {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		kind, flavour, s, ok := parseLine(sc.Text())
+		kind, flavour, s, ok := parseLine(sc.Text(), rs.axis)
 		if !ok {
 			continue
 		}
@@ -100,13 +102,13 @@ func (rs *results) read(r io.Reader) error {
 //	BenchmarkUnary/client=plain-2   2000   48159 ns/op   8782 B/op   148 allocs/op
 //
 // ok is false for any other line, and for a result without ns/op.
-func parseLine(line string) (kind, flavour string, s sample, ok bool) {
+func parseLine(line, axis string) (kind, flavour string, s sample, ok bool) {
 	fields := strings.Fields(line)
 	if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
 		return "", "", sample{}, false
 	}
 	name := strings.TrimPrefix(fields[0], "Benchmark")
-	kind, sub, found := strings.Cut(name, "/client=")
+	kind, sub, found := strings.Cut(name, "/"+axis+"=")
 	if !found || kind == "" {
 		return "", "", sample{}, false
 	}

@@ -15,6 +15,7 @@ func TestMain(m *testing.M) {
 func TestParseLine(t *testing.T) {
 	tests := []struct {
 		line          string
+		axis          string // "" means client
 		kind, flavour string
 		s             sample
 		ok            bool
@@ -27,6 +28,11 @@ func TestParseLine(t *testing.T) {
 			line: "BenchmarkBidi/client=a6 2000 71392.5 ns/op",
 			kind: "Bidi", flavour: "a6", s: sample{71392.5, -1, -1}, ok: true,
 		},
+		{
+			line: "BenchmarkServerUnary/server=faultinject-2 2000 48000 ns/op 8853 B/op 150 allocs/op", axis: "server",
+			kind: "ServerUnary", flavour: "faultinject", s: sample{48000, 8853, 150}, ok: true,
+		},
+		{line: "BenchmarkServerUnary/server=faultinject-2 2000 48000 ns/op"},
 		{line: "BenchmarkUnary-2 2000 48159 ns/op"},
 		{line: "BenchmarkUnary/client=plain-2 2000 48159 MB/s"},
 		{line: "BenchmarkUnary/client=plain-2 --- SKIP: whatever"},
@@ -34,10 +40,14 @@ func TestParseLine(t *testing.T) {
 		{line: "PASS"},
 	}
 	for _, tt := range tests {
-		kind, flavour, s, ok := parseLine(tt.line)
+		axis := tt.axis
+		if axis == "" {
+			axis = "client"
+		}
+		kind, flavour, s, ok := parseLine(tt.line, axis)
 		if kind != tt.kind || flavour != tt.flavour || s != tt.s || ok != tt.ok {
-			t.Errorf("parseLine(%q) = %q, %q, %+v, %v; want %q, %q, %+v, %v",
-				tt.line, kind, flavour, s, ok, tt.kind, tt.flavour, tt.s, tt.ok)
+			t.Errorf("parseLine(%q, %q) = %q, %q, %+v, %v; want %q, %q, %+v, %v",
+				tt.line, axis, kind, flavour, s, ok, tt.kind, tt.flavour, tt.s, tt.ok)
 		}
 	}
 }
@@ -70,7 +80,7 @@ BenchmarkUnary/client=plain-2 100 300 ns/op 10 B/op 10 allocs/op
 BenchmarkUnary/client=manual-2 100 220 ns/op 12 B/op 13 allocs/op
 BenchmarkBidi/client=plain-2 100 100 ns/op 10 B/op 10 allocs/op
 `
-	rs := newResults()
+	rs := newResults("client")
 	if err := rs.read(strings.NewReader(in)); err != nil {
 		t.Fatalf("read = %v", err)
 	}
