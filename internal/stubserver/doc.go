@@ -25,6 +25,11 @@
 //   - The server gets no options beyond WithServerOptions, and the default
 //     connection none beyond insecure credentials and WithDialOptions.
 //     Connections from Dial get only the options passed to Dial.
+//   - The server accepts from the listener itself unless WithListener
+//     wraps it, as a faultinject.Listener does to inject connection
+//     faults; clients always dial the listener's own address.
+//   - The server holds the route guide service and, with WithRegister,
+//     whatever other services the test registers.
 //   - Everything Start, StartTCP and Dial create is shut down in
 //     tb.Cleanup: connections first, then the server, which is stopped with
 //     (*grpc.Server).Stop so that a hung stream cannot hang the test. A

@@ -76,6 +76,8 @@ type Option func(*options)
 type options struct {
 	serverOpts []grpc.ServerOption
 	dialOpts   []grpc.DialOption
+	wraps      []func(net.Listener) net.Listener
+	registers  []func(grpc.ServiceRegistrar)
 }
 
 // WithServerOptions adds options to the grpc.Server, such as
@@ -95,6 +97,29 @@ func WithServerOptions(opts ...grpc.ServerOption) Option {
 // Default: none.
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
+}
+
+// WithListener has the server accept through wrap(l) instead of the
+// listener l that Start or StartTCP made, such as a faultinject.Listener
+// that injects connection faults. Clients still dial l's address. Repeated
+// uses add up: each wrap gets the listener the one before it returned. A wrap
+// runs on the goroutine of Start or StartTCP and must return a listener;
+// closing the returned listener must close l.
+//
+// Default: none; the server accepts from l itself.
+func WithListener(wrap func(net.Listener) net.Listener) Option {
+	return func(o *options) { o.wraps = append(o.wraps, wrap) }
+}
+
+// WithRegister calls register with the grpc.Server before it serves, after
+// the route guide service is registered, so that a test can serve more
+// services on the same server, such as the fault admin service. register
+// runs on the goroutine of Start or StartTCP. Repeated uses add up, in
+// order.
+//
+// Default: none; the server holds only the route guide service.
+func WithRegister(register func(grpc.ServiceRegistrar)) Option {
+	return func(o *options) { o.registers = append(o.registers, register) }
 }
 
 // Server is a running stub route guide server and its default client
@@ -139,6 +164,17 @@ func start(tb testing.TB, h Handlers, lis net.Listener, target string, dialer fu
 	for _, opt := range opts {
 		opt(&o)
 	}
+	for i, wrap := range o.wraps {
+		if wrap == nil {
+			continue
+		}
+		w := wrap(lis)
+		if w == nil {
+			_ = lis.Close()
+			tb.Fatalf("stubserver: WithListener wrap %d returned a nil listener", i+1)
+		}
+		lis = w
+	}
 
 	s := &Server{
 		gs:     grpc.NewServer(o.serverOpts...),
@@ -147,6 +183,11 @@ func start(tb testing.TB, h Handlers, lis net.Listener, target string, dialer fu
 		dialer: dialer,
 	}
 	pb.RegisterRouteGuideServer(s.gs, &service{h: h, fallback: server.New()})
+	for _, register := range o.registers {
+		if register != nil {
+			register(s.gs)
+		}
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- s.gs.Serve(lis) }()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -404,3 +406,95 @@ func TestCleanup(t *testing.T) {
 		t.Errorf("GetFeature() to %s after the test = %v, want code %v", srv.Target(), err, codes.Unavailable)
 	}
 }
+
+// countingListener counts the connections its Accept hands out.
+type countingListener struct {
+	net.Listener
+	accepted atomic.Int32
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.accepted.Add(1)
+	}
+	return c, err
+}
+
+func TestWithListener(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			var inner, outer *countingListener
+			var got []string // order in which the wraps ran
+			srv := tr.start(t, Handlers{},
+				WithListener(func(l net.Listener) net.Listener {
+					got = append(got, "inner")
+					inner = &countingListener{Listener: l}
+					return inner
+				}),
+				WithListener(nil), // ignored
+				WithListener(func(l net.Listener) net.Listener {
+					got = append(got, "outer")
+					if l != inner {
+						t.Errorf("second WithListener got %T, want the first wrap's listener", l)
+					}
+					outer = &countingListener{Listener: l}
+					return outer
+				}),
+			)
+			if want := []string{"inner", "outer"}; !cmp.Equal(got, want) {
+				t.Fatalf("wraps ran as %q, want %q", got, want)
+			}
+			if _, err := srv.Client().GetFeature(testContext(t), lighthouse); err != nil {
+				t.Fatalf("GetFeature() through wrapped listeners = %v", err)
+			}
+			if got := inner.accepted.Load(); got != 1 {
+				t.Errorf("first wrap accepted %d connections, want 1", got)
+			}
+			if got := outer.accepted.Load(); got != 1 {
+				t.Errorf("second wrap accepted %d connections, want 1", got)
+			}
+		})
+	}
+}
+
+// fatalTB records the first Fatalf and ends the goroutine, as testing.T
+// does.
+type fatalTB struct {
+	testing.TB // nil: start uses only the methods below before failing
+	msg        string
+}
+
+func (f *fatalTB) Helper()           {}
+func (f *fatalTB) Cleanup(fn func()) { fn() }
+func (f *fatalTB) Fatalf(format string, a ...any) {
+	f.msg = fmt.Sprintf(format, a...)
+	runtime.Goexit()
+}
+
+func TestWithListenerNil(t *testing.T) {
+	tb := &fatalTB{}
+	lis := &closeListener{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		start(tb, Handlers{}, lis, "passthrough:///none", nil,
+			[]Option{WithListener(func(net.Listener) net.Listener { return nil })})
+	}()
+	<-done
+	if want := "WithListener wrap 1 returned a nil listener"; !strings.Contains(tb.msg, want) {
+		t.Errorf("start() with a wrap returning nil failed with %q, want it to say %q", tb.msg, want)
+	}
+	if !lis.closed {
+		t.Errorf("start() with a wrap returning nil left the listener open")
+	}
+}
+
+// closeListener is a listener that never accepts and records its Close.
+type closeListener struct {
+	net.Listener // nil: only Close and Addr are called
+	closed       bool
+}
+
+func (l *closeListener) Close() error   { l.closed = true; return nil }
+func (l *closeListener) Addr() net.Addr { return &net.TCPAddr{} }
