@@ -7,17 +7,28 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	refpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
+	"github.com/resilience-go/grpc-resilience/faultinject"
+	"github.com/resilience-go/grpc-resilience/faultinject/adminpb"
 	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 )
 
@@ -25,15 +36,78 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// lighthouse is a point of the embedded database, and its feature's name.
+var (
+	lighthouse     = &pb.Point{Latitude: 101203450, Longitude: -398765430}
+	lighthouseName = "Harbour Lighthouse"
+)
+
+const getFeature = "/routeguide.RouteGuide/GetFeature"
+
+// cutListening splits the startup line into the address and the seed.
+func cutListening(line string) (addr, seed string, ok bool) {
+	rest, ok := strings.CutPrefix(line, name+": listening on ")
+	if !ok {
+		return "", "", false
+	}
+	fields := strings.Fields(rest)
+	addr = fields[0]
+	for _, f := range fields[1:] {
+		if v, ok := strings.CutPrefix(f, "seed="); ok {
+			seed = v
+		}
+	}
+	return addr, seed, seed != ""
+}
+
 func TestRunCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stdout bytes.Buffer
-	if err := run(ctx, []string{"--addr", "127.0.0.1:0"}, &stdout, io.Discard); err != nil {
-		t.Fatalf("run(cancelled, --addr 127.0.0.1:0) = %v, want nil", err)
+	args := []string{"--addr", "127.0.0.1:0", "--seed", "5", "--faults", "unavailable=30%"}
+	if err := run(ctx, args, &stdout, io.Discard); err != nil {
+		t.Fatalf("run(cancelled, %q) = %v, want nil", args, err)
 	}
-	if got, want := stdout.String(), name+": listening on 127.0.0.1:"; !strings.HasPrefix(got, want) {
-		t.Errorf("run(cancelled, --addr 127.0.0.1:0) printed %q, want it to start with %q", got, want)
+	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	if got, want := len(lines), 2; got != want {
+		t.Fatalf("run(cancelled, %q) printed %d lines %q, want %d: startup and stats", args, got, lines, want)
+	}
+	if want := name + ": listening on 127.0.0.1:"; !strings.HasPrefix(lines[0], want) {
+		t.Errorf("run(cancelled, %q) printed %q, want it to start with %q", args, lines[0], want)
+	}
+	if want := ` seed=5 faults="unavailable=30%" conn-faults=""`; !strings.HasSuffix(lines[0], want) {
+		t.Errorf("run(cancelled, %q) printed %q, want it to end with %q", args, lines[0], want)
+	}
+	want := name + ": stats: " + formatStats(faultinject.Stats{}, faultinject.ConnStats{})
+	if lines[1] != want {
+		t.Errorf("run(cancelled, %q) printed %q last, want %q", args, lines[1], want)
+	}
+}
+
+// TestRunRandomSeed checks that a run without --seed picks a seed of its
+// own and prints it, so that it can be repeated.
+func TestRunRandomSeed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	seeds := map[string]bool{}
+	for range 2 {
+		var stdout bytes.Buffer
+		args := []string{"--port", "0"}
+		if err := run(ctx, args, &stdout, io.Discard); err != nil {
+			t.Fatalf("run(cancelled, %q) = %v, want nil", args, err)
+		}
+		line, _, _ := strings.Cut(stdout.String(), "\n")
+		_, seed, ok := cutListening(line)
+		if !ok {
+			t.Fatalf("run(cancelled, %q) printed %q, want a seed in the startup line", args, line)
+		}
+		if _, err := strconv.ParseUint(seed, 10, 64); err != nil {
+			t.Errorf("run(cancelled, %q) printed seed %q, want a uint64", args, seed)
+		}
+		seeds[seed] = true
+	}
+	if len(seeds) != 2 {
+		t.Errorf("two runs without --seed printed seeds %v, want two different seeds", seeds)
 	}
 }
 
@@ -53,7 +127,7 @@ func TestRunServes(t *testing.T) {
 	}()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0"}, pw, io.Discard)
+		done <- run(ctx, []string{"--port", "0"}, pw, io.Discard)
 		pw.Close()
 	}()
 
@@ -63,8 +137,8 @@ func TestRunServes(t *testing.T) {
 	select {
 	case line := <-lines:
 		var ok bool
-		if addr, ok = strings.CutPrefix(line, name+": listening on "); !ok {
-			t.Fatalf("run() first line = %q, want the listening address", line)
+		if addr, _, ok = cutListening(line); !ok {
+			t.Fatalf("run() first line = %q, want the listening address and seed", line)
 		}
 	case err := <-done:
 		t.Fatalf("run() = %v before listening", err)
@@ -72,18 +146,13 @@ func TestRunServes(t *testing.T) {
 		t.Fatalf("run() printed no address within %v", stubserver.DefaultTimeout)
 	}
 
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn := dial(t, addr)
+	f, err := pb.NewRouteGuideClient(conn).GetFeature(timeout, lighthouse)
 	if err != nil {
-		t.Fatalf("grpc.NewClient(%q) = %v", addr, err)
+		t.Fatalf("GetFeature(%v) = %v", lighthouse, err)
 	}
-	defer conn.Close()
-	p := &pb.Point{Latitude: 101203450, Longitude: -398765430}
-	f, err := pb.NewRouteGuideClient(conn).GetFeature(timeout, p)
-	if err != nil {
-		t.Fatalf("GetFeature(%v) = %v", p, err)
-	}
-	if got, want := f.GetName(), "Harbour Lighthouse"; got != want {
-		t.Errorf("GetFeature(%v) = %q, want %q", p, got, want)
+	if got, want := f.GetName(), lighthouseName; got != want {
+		t.Errorf("GetFeature(%v) = %q, want %q", lighthouse, got, want)
 	}
 
 	cancel()
@@ -101,31 +170,104 @@ func TestRunServes(t *testing.T) {
 }
 
 func TestRunUsage(t *testing.T) {
+	dir := t.TempDir()
+	badFile := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(badFile, []byte(`{"rules": [{"abort": {"code": "NOPE"}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	goodFile := filepath.Join(dir, "good.json")
+	if err := os.WriteFile(goodFile, []byte(`[{"abort": {"code": "unavailable"}}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
-		name      string
-		args      []string
-		wantUsage bool   // a usageError, exit status 2
-		wantOut   string // in stdout
+		name     string
+		args     []string
+		wantCode int      // exit status from exitCode
+		wantErr  []string // in the error: the flags and values at fault
+		wantOut  string   // in stdout
 	}{
-		{name: "unknown flag", args: []string{"--nope"}, wantUsage: true},
-		{name: "flag without value", args: []string{"--addr"}, wantUsage: true},
-		{name: "positional argument", args: []string{"serve"}, wantUsage: true},
+		{name: "unknown flag", args: []string{"--nope"}, wantCode: 2, wantErr: []string{"-nope"}},
+		{name: "flag without value", args: []string{"--addr"}, wantCode: 2, wantErr: []string{"-addr"}},
+		{name: "positional argument", args: []string{"serve"}, wantCode: 2, wantErr: []string{`"serve"`}},
 		{name: "help", args: []string{"-h"}, wantOut: "-addr host:port"},
+		{name: "help lists faults", args: []string{"-h"}, wantOut: "-faults spec"},
+		{name: "bad fault duration", args: []string{"--faults", "unavailable=30%,delay=abc"},
+			wantCode: 2, wantErr: []string{"--faults", `"delay=abc"`, `"abc"`}},
+		{name: "bad fault code", args: []string{"--faults", "nope"}, wantCode: 2, wantErr: []string{"--faults", `"nope"`}},
+		{name: "bad fault share", args: []string{"--faults", "unavailable=300%"}, wantCode: 2, wantErr: []string{"--faults", "300%"}},
+		{name: "missing fault file", args: []string{"--fault-file", filepath.Join(dir, "none.json")},
+			wantCode: 2, wantErr: []string{"--fault-file", "none.json"}},
+		{name: "bad fault file", args: []string{"--fault-file", badFile}, wantCode: 2, wantErr: []string{"--fault-file", badFile, "NOPE"}},
+		{name: "faults and fault file", args: []string{"--faults", "unavailable", "--fault-file", goodFile},
+			wantCode: 2, wantErr: []string{"--faults", "--fault-file"}},
+		{name: "bad conn fault share", args: []string{"--conn-faults", "refuse=200%"},
+			wantCode: 2, wantErr: []string{"--conn-faults", "200%"}},
+		{name: "bad conn fault key", args: []string{"--conn-faults", "drop=1%"}, wantCode: 2, wantErr: []string{"--conn-faults", `"drop"`}},
+		{name: "bad seed", args: []string{"--seed", "abc"}, wantCode: 2, wantErr: []string{"-seed", `"abc"`}},
+		{name: "negative seed", args: []string{"--seed", "-1"}, wantCode: 2, wantErr: []string{"-seed", `"-1"`}},
+		{name: "bad port", args: []string{"--port", "http"}, wantCode: 2, wantErr: []string{"-port", `"http"`}},
+		{name: "port too big", args: []string{"--port", "70000"}, wantCode: 2, wantErr: []string{"--port", "70000"}},
+		{name: "negative port", args: []string{"--port", "-1"}, wantCode: 2, wantErr: []string{"--port", "-1"}},
+		{name: "port and addr", args: []string{"--port", "0", "--addr", "127.0.0.1:0"},
+			wantCode: 2, wantErr: []string{"--port", "--addr"}},
+		{name: "negative max active", args: []string{"--max-active-faults", "-1"},
+			wantCode: 2, wantErr: []string{"--max-active-faults", "-1"}},
+		{name: "bad max active", args: []string{"--max-active-faults", "many"},
+			wantCode: 2, wantErr: []string{"-max-active-faults", `"many"`}},
+		{name: "bad header faults", args: []string{"--header-faults=maybe"},
+			wantCode: 2, wantErr: []string{"-header-faults", `"maybe"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout bytes.Buffer
 			err := run(context.Background(), tc.args, &stdout, io.Discard)
-			if got := errors.As(err, new(usageError)); got != tc.wantUsage {
-				t.Errorf("run(%q) = %v, usage error %t, want %t", tc.args, err, got, tc.wantUsage)
+			if got := exitCode(err, io.Discard); got != tc.wantCode {
+				t.Errorf("exitCode(run(%q)) = %d (error %v), want %d", tc.args, got, err, tc.wantCode)
 			}
-			if !tc.wantUsage && err != nil {
-				t.Errorf("run(%q) = %v, want nil", tc.args, err)
+			for _, want := range tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("run(%q) = %v, want an error naming %s", tc.args, err, want)
+				}
 			}
 			if !strings.Contains(stdout.String(), tc.wantOut) {
 				t.Errorf("run(%q) printed %q, want it to contain %q", tc.args, stdout.String(), tc.wantOut)
 			}
 		})
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "faults.json")
+	if err := os.WriteFile(file, []byte(`{"rules": [{"abort": {"code": "unavailable", "first": 2}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	firstTwo := []faultinject.Rule{{Abort: &faultinject.Abort{Code: codes.Unavailable, First: 2}}}
+	tests := []struct {
+		args []string
+		want config
+	}{
+		{[]string{"--seed", "1"}, config{addr: defaultAddr, seed: 1}},
+		{[]string{"--seed", "18446744073709551615", "--port", "0"}, config{addr: "127.0.0.1:0", seed: 1<<64 - 1}},
+		{[]string{"--seed", "1", "--port", "50052"}, config{addr: "127.0.0.1:50052", seed: 1}},
+		{[]string{"--seed", "1", "--addr", "127.0.0.1:0"}, config{addr: "127.0.0.1:0", seed: 1}},
+		{[]string{"--seed", "1", "--faults", "first=2:unavailable"}, config{addr: defaultAddr, seed: 1, rules: firstTwo}},
+		{[]string{"--seed", "1", "--fault-file", file}, config{addr: defaultAddr, seed: 1, rules: firstTwo}},
+		{[]string{"--seed", "1", "--conn-faults", "refuse=10%,cut=4096@20%"},
+			config{addr: defaultAddr, seed: 1, connFaults: faultinject.ConnFaults{Refuse: 10, CutAfter: 4096, CutPercent: 20}}},
+		{[]string{"--seed", "1", "--header-faults", "--max-active-faults", "3", "--admin"},
+			config{addr: defaultAddr, seed: 1, headerFaults: true, maxActive: 3, admin: true}},
+	}
+	for _, tc := range tests {
+		tc.want.grace = shutdownGrace
+		got, err := parseFlags(tc.args, io.Discard)
+		if err != nil {
+			t.Errorf("parseFlags(%q) = %v, want nil", tc.args, err)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(config{})); diff != "" {
+			t.Errorf("parseFlags(%q) mismatch (-want +got):\n%s", tc.args, diff)
+		}
 	}
 }
 
@@ -163,6 +305,361 @@ func TestExitCode(t *testing.T) {
 	}
 }
 
+func TestFormatStats(t *testing.T) {
+	tests := []struct {
+		s    faultinject.Stats
+		c    faultinject.ConnStats
+		want string
+	}{
+		{want: "calls=0 aborts=0 stream-aborts=0 delays=0 skipped=0 header-rejected=0 conns=0 refused=0 reset=0 conn-delayed=0 cut=0"},
+		{
+			s: faultinject.Stats{Calls: 9, Aborts: 5, StreamAborts: 1, Delays: 2, Skipped: 3, HeaderRejected: 4,
+				AbortsByCode: map[codes.Code]uint64{codes.Internal: 1, codes.Unavailable: 3, codes.Aborted: 1}},
+			c:    faultinject.ConnStats{Accepted: 6, Refused: 1, Reset: 2, Delayed: 3, Cut: 4},
+			want: "calls=9 aborts=5 (ABORTED=1 INTERNAL=1 UNAVAILABLE=3) stream-aborts=1 delays=2 skipped=3 header-rejected=4 conns=6 refused=1 reset=2 conn-delayed=3 cut=4",
+		},
+	}
+	for _, tc := range tests {
+		if got := formatStats(tc.s, tc.c); got != tc.want {
+			t.Errorf("formatStats(%+v, %+v) = %q, want %q", tc.s, tc.c, got, tc.want)
+		}
+	}
+}
+
+// TestRetryFirstFaults runs grpc-go's own A6 retry against
+// --faults first=2:unavailable: attempts 1 and 2 are aborted, the third
+// succeeds, and the log and the final stats say so.
+func TestRetryFirstFaults(t *testing.T) {
+	srv := startServe(t, "--faults", "first=2:unavailable", "--seed", "1")
+	conn := dial(t, srv.addr, grpc.WithDefaultServiceConfig(`{"methodConfig": [{
+		"name": [{"service": "routeguide.RouteGuide"}],
+		"retryPolicy": {"maxAttempts": 3, "initialBackoff": "0.001s", "maxBackoff": "0.001s",
+		                "backoffMultiplier": 1, "retryableStatusCodes": ["UNAVAILABLE"]}}]}`))
+	ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
+	defer cancel()
+	f, err := pb.NewRouteGuideClient(conn).GetFeature(ctx, lighthouse)
+	if err != nil {
+		t.Fatalf("GetFeature(%v) with 3 attempts against first=2:unavailable = %v, want success", lighthouse, err)
+	}
+	if got := f.GetName(); got != lighthouseName {
+		t.Errorf("GetFeature(%v) = %q, want %q", lighthouse, got, lighthouseName)
+	}
+	if err := srv.stop(t); err != nil {
+		t.Errorf("serve() = %v, want nil", err)
+	}
+
+	var want []string
+	for attempt := 1; attempt <= 2; attempt++ {
+		e := faultinject.Event{Kind: faultinject.KindAbort, Method: getFeature, Seq: uint64(attempt),
+			Attempt: attempt, Rule: 0, Code: codes.Unavailable}
+		want = append(want, e.String())
+	}
+	if diff := cmp.Diff(want, srv.faults()); diff != "" {
+		t.Errorf("serve(first=2:unavailable) logged faults (-want +got):\n%s", diff)
+	}
+	stats := faultinject.Stats{Calls: 3, Aborts: 2, AbortsByCode: map[codes.Code]uint64{codes.Unavailable: 2}}
+	wantStats := name + ": stats: " + formatStats(stats, faultinject.ConnStats{Accepted: 1})
+	if got := srv.lastLine(); got != wantStats {
+		t.Errorf("serve(first=2:unavailable) last line = %q, want %q", got, wantStats)
+	}
+}
+
+// TestHealthAndReflection checks health and reflection, on a server that
+// fails every route guide call: they are never faulted.
+func TestHealthAndReflection(t *testing.T) {
+	srv := startServe(t, "--faults", "unavailable", "--seed", "1")
+	conn := dial(t, srv.addr)
+	ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
+	defer cancel()
+
+	if _, err := pb.NewRouteGuideClient(conn).GetFeature(ctx, lighthouse); status.Code(err) != codes.Unavailable {
+		t.Errorf("GetFeature(%v) with --faults unavailable = %v, want code %v", lighthouse, err, codes.Unavailable)
+	}
+
+	hc := healthpb.NewHealthClient(conn)
+	for _, tc := range []struct {
+		service  string
+		want     healthpb.HealthCheckResponse_ServingStatus
+		wantCode codes.Code
+	}{
+		{"", healthpb.HealthCheckResponse_SERVING, codes.OK},
+		{routeGuide, healthpb.HealthCheckResponse_SERVING, codes.OK},
+		{"no.Such", healthpb.HealthCheckResponse_SERVICE_UNKNOWN, codes.NotFound},
+	} {
+		resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: tc.service})
+		if status.Code(err) != tc.wantCode {
+			t.Errorf("Health.Check(%q) = %v, want code %v", tc.service, err, tc.wantCode)
+			continue
+		}
+		if got := resp.GetStatus(); err == nil && got != tc.want {
+			t.Errorf("Health.Check(%q) = %v, want %v", tc.service, got, tc.want)
+		}
+	}
+
+	got := listServices(ctx, t, conn)
+	for _, want := range []string{routeGuide, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("reflection ListServices() = %q, want it to hold %q", got, want)
+		}
+	}
+
+	if err := srv.stop(t); err != nil {
+		t.Errorf("serve() = %v, want nil", err)
+	}
+	e := faultinject.Event{Kind: faultinject.KindAbort, Method: getFeature, Seq: 1, Attempt: 1, Code: codes.Unavailable}
+	if diff := cmp.Diff([]string{e.String()}, srv.faults()); diff != "" {
+		t.Errorf("serve(unavailable) logged faults (-want +got), want one for GetFeature only:\n%s", diff)
+	}
+}
+
+// listServices asks the server's reflection service for its services.
+func listServices(ctx context.Context, t *testing.T, conn *grpc.ClientConn) []string {
+	t.Helper()
+	stream, err := refpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatalf("ServerReflectionInfo() = %v", err)
+	}
+	req := &refpb.ServerReflectionRequest{MessageRequest: &refpb.ServerReflectionRequest_ListServices{}}
+	if err := stream.Send(req); err != nil {
+		t.Fatalf("ServerReflectionInfo Send(list services) = %v", err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatalf("ServerReflectionInfo Recv() = %v", err)
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatalf("ServerReflectionInfo CloseSend() = %v", err)
+	}
+	if _, err := stream.Recv(); err != io.EOF {
+		t.Errorf("ServerReflectionInfo Recv() after CloseSend = %v, want io.EOF", err)
+	}
+	var names []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	return names
+}
+
+// TestHealthNotServingOnStop watches the route guide's health while the
+// server stops: it turns NOT_SERVING before the server goes away.
+func TestHealthNotServingOnStop(t *testing.T) {
+	srv := startServe(t, "--seed", "1")
+	conn := dial(t, srv.addr)
+	ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
+	defer cancel()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watch, err := healthpb.NewHealthClient(conn).Watch(watchCtx, &healthpb.HealthCheckRequest{Service: routeGuide})
+	if err != nil {
+		t.Fatalf("Health.Watch(%q) = %v", routeGuide, err)
+	}
+	want := []healthpb.HealthCheckResponse_ServingStatus{healthpb.HealthCheckResponse_SERVING, healthpb.HealthCheckResponse_NOT_SERVING}
+	for i, w := range want {
+		if i == 1 {
+			srv.cancel() // as a signal would
+		}
+		resp, err := watch.Recv()
+		if err != nil {
+			t.Fatalf("Health.Watch(%q) Recv() #%d = %v, want %v", routeGuide, i+1, err, w)
+		}
+		if got := resp.GetStatus(); got != w {
+			t.Errorf("Health.Watch(%q) Recv() #%d = %v, want %v", routeGuide, i+1, got, w)
+		}
+	}
+	stopWatch() // the graceful stop waits for the watch to end
+	if err := srv.stop(t); err != nil {
+		t.Errorf("serve() = %v, want nil", err)
+	}
+}
+
+// TestSeedRepeats makes the same 200 calls to three servers faulting half
+// of them: two with the same seed fail the very same calls, the third, with
+// another seed, fails others.
+func TestSeedRepeats(t *testing.T) {
+	const calls = 200
+	outcomes := func(seed string) []codes.Code {
+		srv := startServe(t, "--faults", "unavailable=50%", "--seed", seed)
+		conn := dial(t, srv.addr, grpc.WithDisableRetry())
+		client := pb.NewRouteGuideClient(conn)
+		ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
+		defer cancel()
+		got := make([]codes.Code, 0, calls)
+		for range calls {
+			_, err := client.GetFeature(ctx, lighthouse)
+			if ctx.Err() != nil {
+				t.Fatalf("%d calls did not end within %v", calls, stubserver.DefaultTimeout)
+			}
+			got = append(got, status.Code(err))
+		}
+		if err := srv.stop(t); err != nil {
+			t.Errorf("serve(--seed %s) = %v, want nil", seed, err)
+		}
+		return got
+	}
+	first, again, other := outcomes("7"), outcomes("7"), outcomes("8")
+
+	failed := 0
+	for _, c := range first {
+		if c == codes.Unavailable {
+			failed++
+		}
+	}
+	// The chance of a count outside [50, 150] is below 10^-12.
+	if failed < 50 || failed > 150 {
+		t.Errorf("--faults unavailable=50%% --seed 7 failed %d of %d calls, want about half", failed, calls)
+	}
+	if diff := cmp.Diff(first, again); diff != "" {
+		t.Errorf("two runs with --seed 7 differ (-first +second):\n%s", diff)
+	}
+	if slices.Equal(first, other) {
+		t.Errorf("runs with --seed 7 and --seed 8 failed the same %d calls, want different calls", failed)
+	}
+}
+
+// TestConnFaults refuses every connection: the client sees UNAVAILABLE and
+// the refusal is logged.
+func TestConnFaults(t *testing.T) {
+	srv := startServe(t, "--conn-faults", "refuse=100%", "--seed", "1")
+	conn := dial(t, srv.addr)
+	ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
+	defer cancel()
+	if _, err := pb.NewRouteGuideClient(conn).GetFeature(ctx, lighthouse); status.Code(err) != codes.Unavailable {
+		t.Errorf("GetFeature(%v) with --conn-faults refuse=100%% = %v, want code %v", lighthouse, err, codes.Unavailable)
+	}
+	conn.Close()
+	if err := srv.stop(t); err != nil {
+		t.Errorf("serve() = %v, want nil", err)
+	}
+	faults := srv.faults()
+	want := faultinject.KindConnRefuse.String() + " seq=1 "
+	if len(faults) == 0 || !strings.HasPrefix(faults[0], want) {
+		t.Errorf("serve(refuse=100%%) logged faults %q, want the first to start with %q", faults, want)
+	}
+	for _, f := range faults {
+		if !strings.HasPrefix(f, faultinject.KindConnRefuse.String()+" ") {
+			t.Errorf("serve(refuse=100%%) logged fault %q, want only %v", f, faultinject.KindConnRefuse)
+		}
+	}
+}
+
+// TestHeaderFaults checks that a fault-control header is obeyed only with
+// --header-faults, which also prints a warning.
+func TestHeaderFaults(t *testing.T) {
+	tests := []struct {
+		args        []string
+		wantCode    codes.Code
+		wantWarning bool
+	}{
+		{[]string{"--seed", "1"}, codes.OK, false},
+		{[]string{"--seed", "1", "--header-faults"}, codes.Unavailable, true},
+	}
+	for _, tc := range tests {
+		srv := startServe(t, tc.args...)
+		conn := dial(t, srv.addr, grpc.WithDisableRetry())
+		ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
+		ctx = metadata.AppendToOutgoingContext(ctx, faultinject.HeaderAbortCode, strconv.Itoa(int(codes.Unavailable)))
+		_, err := pb.NewRouteGuideClient(conn).GetFeature(ctx, lighthouse)
+		cancel()
+		if got := status.Code(err); got != tc.wantCode {
+			t.Errorf("serve(%q): GetFeature(%s: 14) = %v, want code %v", tc.args, faultinject.HeaderAbortCode, err, tc.wantCode)
+		}
+		if err := srv.stop(t); err != nil {
+			t.Errorf("serve(%q) = %v, want nil", tc.args, err)
+		}
+		if got := strings.Contains(srv.stderr.String(), "warning: --header-faults"); got != tc.wantWarning {
+			t.Errorf("serve(%q) stderr = %q, warning %t, want %t", tc.args, srv.stderr.String(), got, tc.wantWarning)
+		}
+	}
+}
+
+// TestMaxActiveFaults holds one call in an hour-long delay: with
+// --max-active-faults 1 the next call's fault is skipped and it succeeds.
+func TestMaxActiveFaults(t *testing.T) {
+	srv := startServe(t, "--faults", "delay=1h", "--max-active-faults", "1", "--seed", "1")
+	client := pb.NewRouteGuideClient(dial(t, srv.addr))
+	ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
+	defer cancel()
+
+	heldCtx, release := context.WithCancel(ctx)
+	defer release()
+	held := make(chan error, 1)
+	go func() {
+		_, err := client.GetFeature(heldCtx, lighthouse)
+		held <- err
+	}()
+	delayed := faultinject.Event{Kind: faultinject.KindDelay, Method: getFeature, Seq: 1, Attempt: 1, Delay: time.Hour}
+	if !srv.stderr.waitFor(ctx, delayed.String()+"\n") {
+		t.Fatalf("serve(delay=1h) logged %q, want %q within %v", srv.stderr.String(), delayed, stubserver.DefaultTimeout)
+	}
+	if _, err := client.GetFeature(ctx, lighthouse); err != nil {
+		t.Errorf("GetFeature(%v) while the only fault slot is taken = %v, want success", lighthouse, err)
+	}
+	release()
+	if err := <-held; status.Code(err) != codes.Canceled {
+		t.Errorf("GetFeature(%v) in a 1h delay, cancelled = %v, want code %v", lighthouse, err, codes.Canceled)
+	}
+	if err := srv.stop(t); err != nil {
+		t.Errorf("serve() = %v, want nil", err)
+	}
+	skipped := faultinject.Event{Kind: faultinject.KindSkipped, Method: getFeature, Seq: 2, Attempt: 1}
+	if diff := cmp.Diff([]string{delayed.String(), skipped.String()}, srv.faults()); diff != "" {
+		t.Errorf("serve(delay=1h, --max-active-faults 1) logged faults (-want +got):\n%s", diff)
+	}
+}
+
+// TestAdmin changes the faults of a running server through the admin
+// service, and checks that a server without --admin has none.
+func TestAdmin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
+	defer cancel()
+
+	plain := startServe(t, "--seed", "1")
+	_, err := adminpb.NewFaultAdminClient(dial(t, plain.addr)).GetStats(ctx, &adminpb.GetStatsRequest{})
+	if status.Code(err) != codes.Unimplemented {
+		t.Errorf("FaultAdmin.GetStats() without --admin = %v, want code %v", err, codes.Unimplemented)
+	}
+
+	srv := startServe(t, "--admin", "--faults", "unavailable", "--seed", "1")
+	conn := dial(t, srv.addr, grpc.WithDisableRetry())
+	client, admin := pb.NewRouteGuideClient(conn), adminpb.NewFaultAdminClient(conn)
+	if got, want := listServices(ctx, t, conn), adminpb.FaultAdmin_ServiceDesc.ServiceName; !slices.Contains(got, want) {
+		t.Errorf("reflection ListServices() with --admin = %q, want it to hold %q", got, want)
+	}
+	if _, err := client.GetFeature(ctx, lighthouse); status.Code(err) != codes.Unavailable {
+		t.Errorf("GetFeature(%v) with --faults unavailable = %v, want code %v", lighthouse, err, codes.Unavailable)
+	}
+	rules, err := admin.GetRules(ctx, &adminpb.GetRulesRequest{})
+	if err != nil {
+		t.Fatalf("FaultAdmin.GetRules() = %v", err)
+	}
+	if got, want := rules.GetSpec(), "unavailable"; got != want {
+		t.Errorf("FaultAdmin.GetRules().Spec = %q, want %q", got, want)
+	}
+	if rules.ConnSpec == nil {
+		t.Errorf("FaultAdmin.GetRules().ConnSpec = nil, want the fault listener's (\"\")")
+	}
+	if _, err := admin.SetRules(ctx, &adminpb.SetRulesRequest{Rules: &adminpb.SetRulesRequest_Spec{Spec: ""}}); err != nil {
+		t.Fatalf("FaultAdmin.SetRules(spec \"\") = %v", err)
+	}
+	if _, err := client.GetFeature(ctx, lighthouse); err != nil {
+		t.Errorf("GetFeature(%v) after the rules were cleared = %v, want success", lighthouse, err)
+	}
+	stats, err := admin.GetStats(ctx, &adminpb.GetStatsRequest{})
+	if err != nil {
+		t.Fatalf("FaultAdmin.GetStats() = %v", err)
+	}
+	// Admin and reflection calls are not faulted and not counted.
+	if got, want := [2]uint64{stats.GetCalls(), stats.GetAborts()}, [2]uint64{2, 1}; got != want {
+		t.Errorf("FaultAdmin.GetStats() calls, aborts = %v, want %v", got, want)
+	}
+	if err := srv.stop(t); err != nil {
+		t.Errorf("serve(--admin) = %v, want nil", err)
+	}
+	if !strings.Contains(srv.stderr.String(), "warning: --admin") {
+		t.Errorf("serve(--admin) stderr = %q, want a warning about --admin", srv.stderr.String())
+	}
+}
+
 // TestServeGrace checks that a stream left open does not hold up the
 // shutdown for longer than the grace period.
 func TestServeGrace(t *testing.T) {
@@ -174,15 +671,11 @@ func TestServeGrace(t *testing.T) {
 	defer cancel()
 	var stderr syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, lis, stubserver.ShortTimeout, io.Discard, &stderr) }()
+	go func() { done <- serve(ctx, lis, config{grace: stubserver.ShortTimeout}, io.Discard, &stderr) }()
 
 	timeout, stopTimeout := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
 	defer stopTimeout()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatalf("grpc.NewClient(%q) = %v", lis.Addr(), err)
-	}
-	defer conn.Close()
+	conn := dial(t, lis.Addr().String())
 	chat, err := pb.NewRouteGuideClient(conn).RouteChat(timeout)
 	if err != nil {
 		t.Fatalf("RouteChat() = %v", err)
@@ -215,16 +708,97 @@ func TestServeGrace(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that serve's goroutine can write while the
-// test reads.
+// testServer is serve running in the test's process on 127.0.0.1.
+type testServer struct {
+	addr           string
+	stdout, stderr *syncBuffer
+	cancel         context.CancelFunc
+	done           chan error
+	stopOnce       sync.Once
+	err            error
+}
+
+// startServe parses args as the command line, serves on a free port of
+// 127.0.0.1, and stops the server in t.Cleanup if the test did not.
+func startServe(t *testing.T, args ...string) *testServer {
+	t.Helper()
+	cfg, err := parseFlags(args, io.Discard)
+	if err != nil {
+		t.Fatalf("parseFlags(%q) = %v", args, err)
+	}
+	// Tests stop the server only once their calls ended; a call left
+	// running is a bug that the grace would hide.
+	cfg.grace = stubserver.DefaultTimeout
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("net.Listen() = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &testServer{addr: lis.Addr().String(), stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- serve(ctx, lis, cfg, s.stdout, s.stderr) }()
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+// stop stops the server, once, and returns what serve returned.
+func (s *testServer) stop(t *testing.T) error {
+	s.stopOnce.Do(func() {
+		s.cancel()
+		timer := time.NewTimer(2 * stubserver.DefaultTimeout)
+		defer timer.Stop()
+		select {
+		case s.err = <-s.done:
+		case <-timer.C:
+			t.Errorf("serve() did not return within %v of cancel", 2*stubserver.DefaultTimeout)
+		}
+	})
+	return s.err
+}
+
+// faults returns the faults logged, without the line prefix.
+func (s *testServer) faults() []string {
+	var out []string
+	for _, line := range strings.Split(s.stderr.String(), "\n") {
+		if f, ok := strings.CutPrefix(line, name+": fault: "); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// lastLine returns the last line printed on stdout.
+func (s *testServer) lastLine() string {
+	lines := strings.Split(strings.TrimSuffix(s.stdout.String(), "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+// dial connects to addr without TLS and closes the connection in t.Cleanup.
+func dial(t *testing.T, addr string, opts ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
+	opts = append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, opts...)
+	conn, err := grpc.NewClient(addr, opts...)
+	if err != nil {
+		t.Fatalf("grpc.NewClient(%q) = %v", addr, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// syncBuffer is a bytes.Buffer that other goroutines can write while the
+// test reads, and that tells waiters when it grows.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{} // closed and replaced by every Write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 	return b.buf.Write(p)
 }
 
@@ -232,4 +806,25 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// waitFor reports whether the buffer holds s before ctx is done.
+func (b *syncBuffer) waitFor(ctx context.Context, s string) bool {
+	for {
+		b.mu.Lock()
+		found := strings.Contains(b.buf.String(), s)
+		if b.changed == nil {
+			b.changed = make(chan struct{})
+		}
+		changed := b.changed
+		b.mu.Unlock()
+		if found {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
