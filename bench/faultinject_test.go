@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -26,6 +27,19 @@ type serverFlavour struct {
 
 var serverFlavours = []serverFlavour{
 	{"plain", func(testing.TB) []grpc.ServerOption { return nil }},
+	// passthrough separates what grpc-go charges for having any
+	// interceptor at all (it builds the call's info and handler chain)
+	// from what faultinject's own code costs.
+	{"passthrough", func(testing.TB) []grpc.ServerOption {
+		return []grpc.ServerOption{
+			grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+				return h(ctx, req)
+			}),
+			grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+				return h(srv, ss)
+			}),
+		}
+	}},
 	{"faultinject", func(tb testing.TB) []grpc.ServerOption {
 		rules, err := faultinject.ParseSpec(noMatchSpec)
 		if err != nil {

@@ -21,7 +21,7 @@ benchtime=${BENCHTIME:-10000x}
 axis=${AXIS:-client}
 case $axis in
 client) bench=${BENCH:-'^Benchmark(Unary|ServerStream|ClientStream|Bidi)$'} ;;
-server) bench=${BENCH:-'^BenchmarkServer'} ;;
+server) bench=${BENCH:-'^BenchmarkServer(Unary|ServerStream|ClientStream|Bidi)$'} ;;
 *)
 	echo "run.sh: AXIS=$axis: want client or server" >&2
 	exit 2
