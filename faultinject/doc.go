@@ -44,7 +44,10 @@
 // A [Listener] wraps a net.Listener and refuses, resets, delays or cuts the
 // connections it accepts, so clients see real transport failures
 // (UNAVAILABLE from the transport, not from a handler). [ParseConnSpec]
-// reads its compact form ("refuse=10%,cut=4096@5%").
+// reads its compact form ("refuse=10%,cut=4096@5%"). Closing the Listener
+// ends the delays of connections still waiting, so a server can stop at
+// once. Its observer runs on the goroutine of Accept for refused, reset and
+// delayed connections, and on the reading or writing goroutine for a cut.
 //
 // # Use
 //
