@@ -145,13 +145,26 @@ func (in *Injector) decide(ctx context.Context, method string) (p plan, ok bool)
 	if !p.delayed && p.abort == nil {
 		return p, false
 	}
-	if n := in.c.active.Add(1); in.opts.maxActive > 0 && n > int64(in.opts.maxActive) {
-		in.c.active.Add(-1)
+	if !in.acquire() {
 		in.c.skipped.Add(1)
 		in.emit(Event{Kind: KindSkipped, Method: method, Seq: p.seq, Attempt: p.attemptFor(ctx), Rule: p.firstRule()})
 		return p, false
 	}
 	return p, true
+}
+
+// acquire takes an active-fault slot, or reports that the cap is reached.
+func (in *Injector) acquire() bool {
+	limit := int64(in.opts.maxActive)
+	for {
+		n := in.c.active.Load()
+		if limit > 0 && n >= limit {
+			return false
+		}
+		if in.c.active.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
 // firstRule is the rule behind the plan's first fault.

@@ -43,11 +43,12 @@ func WithHeaderControl(enabled bool) Option {
 	return func(o *options) { o.headerControl = enabled }
 }
 
-// WithMaxActiveFaults caps the faults in progress at once (a delay being
-// waited out, an abort being returned, a stream armed to fail), like Envoy's
-// max_active_faults. A fault that would go over the cap is skipped and
-// counted in [Stats].Skipped; the call runs normally. A Listener ignores this
-// option. n must not be negative.
+// WithMaxActiveFaults caps the faulted calls in progress at once, like
+// Envoy's max_active_faults: a call that carries a fault (a delay, an abort,
+// a stream armed to fail) holds its slot until it ends, so a delayed stream
+// holds one for its whole life. A fault that would go over the cap is
+// skipped and counted in [Stats].Skipped; the call runs normally. A Listener
+// ignores this option. n must not be negative.
 //
 // Default: 0, no cap.
 func WithMaxActiveFaults(n int) Option {

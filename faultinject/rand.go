@@ -6,8 +6,9 @@ import (
 )
 
 // draw is one kind of random decision. Each decision of a call draws its own
-// number, so adding a rule or a delay never shifts the numbers other
-// decisions see.
+// number, keyed on the rule's index, so appending a rule or giving a rule a
+// delay never shifts the numbers other decisions see (inserting a rule
+// before others does, since their indexes change).
 type draw uint64
 
 const (

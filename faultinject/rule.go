@@ -148,7 +148,7 @@ func validMethod(m string) error {
 	}
 	svc, name, ok := strings.Cut(strings.TrimPrefix(m, "/"), "/")
 	if !strings.HasPrefix(m, "/") || !ok || svc == "" || name == "" ||
-		strings.ContainsAny(svc, "/* \t,") || strings.ContainsAny(name, "/ \t,") ||
+		strings.ContainsAny(svc, "/* \t,:+") || strings.ContainsAny(name, "/ \t,:+") ||
 		(name != "*" && strings.Contains(name, "*")) {
 		return fmt.Errorf("method %q: want \"/package.Service/Method\", \"/package.Service/*\" or \"*\"", m)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -52,10 +53,14 @@ type (
 //	]}
 //
 // An abort or delay without percent, first or every fires on every matching
-// call (100%), as in the text form. Unknown fields are errors; every error
-// names the rule and field.
+// call (100%), as in the text form. Field names are matched exactly (unlike
+// encoding/json's default, "Percent" is not "percent"); unknown and repeated
+// fields are errors; every error names the rule and field.
 func ParseRules(data []byte) ([]Rule, error) {
 	data = bytes.TrimSpace(data)
+	if err := checkKeys(json.NewDecoder(bytes.NewReader(data)), fileSchema(data), ""); err != nil {
+		return nil, fmt.Errorf("faultinject: rule file: %w", err)
+	}
 	var list []fileRule
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -180,4 +185,80 @@ func MarshalRules(rules []Rule) ([]byte, error) {
 		f.Rules = append(f.Rules, fr)
 	}
 	return json.MarshalIndent(f, "", "  ")
+}
+
+// keys is the shape of a JSON value whose object keys are checked: the keys
+// an object may hold, or the shape of an array's elements. A nil *keys
+// checks nothing below it.
+type keys struct {
+	fields map[string]*keys
+	elem   *keys
+}
+
+var (
+	abortKeys = &keys{fields: map[string]*keys{"code": nil, "message": nil, "percent": nil,
+		"first": nil, "every": nil, "afterMessages": nil, "pushback": nil}}
+	delayKeys = &keys{fields: map[string]*keys{"duration": nil, "jitter": nil, "percent": nil}}
+	ruleKeys  = &keys{fields: map[string]*keys{"method": nil, "abort": abortKeys, "delay": delayKeys}}
+	listKeys  = &keys{elem: ruleKeys}
+	fileKeys  = &keys{fields: map[string]*keys{"rules": listKeys}}
+)
+
+// fileSchema returns the shape of a rule file: a bare list or an object.
+func fileSchema(data []byte) *keys {
+	if len(data) > 0 && data[0] == '[' {
+		return listKeys
+	}
+	return fileKeys
+}
+
+// checkKeys reads one JSON value and fails on an object key that is not
+// exactly one of k's, or is repeated: encoding/json would match it without
+// regard to case and let the last one win.
+func checkKeys(dec *json.Decoder, k *keys, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := t.(string)
+			at := strings.TrimPrefix(path+"."+key, ".")
+			if seen[key] {
+				return fmt.Errorf("%s: repeated field", at)
+			}
+			seen[key] = true
+			var sub *keys
+			if k != nil && k.fields != nil {
+				var ok bool
+				if sub, ok = k.fields[key]; !ok {
+					return fmt.Errorf("%s: unknown field %q", at, key)
+				}
+			}
+			if err := checkKeys(dec, sub, at); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // '}'
+		return err
+	case json.Delim('['):
+		var elem *keys
+		if k != nil {
+			elem = k.elem
+		}
+		for i := 0; dec.More(); i++ {
+			if err := checkKeys(dec, elem, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // ']'
+		return err
+	}
+	return nil
 }

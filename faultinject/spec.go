@@ -269,7 +269,7 @@ func FormatSpec(rules []Rule) (string, error) {
 }
 
 func formatShare(p float64) string {
-	return strconv.FormatFloat(p, 'g', -1, 64) + "%"
+	return strconv.FormatFloat(p, 'f', -1, 64) + "%"
 }
 
 // isDecimal reports whether s is a plain decimal number: digits with at

@@ -23,6 +23,7 @@ func TestParseSpec(t *testing.T) {
 		{"unavailable=30%", []faultinject.Rule{{Abort: &faultinject.Abort{Code: codes.Unavailable, Percent: 30}}}},
 		{"UNAVAILABLE", []faultinject.Rule{{Abort: &faultinject.Abort{Code: codes.Unavailable, Percent: 100}}}},
 		{"14=0.5%", []faultinject.Rule{{Abort: &faultinject.Abort{Code: codes.Unavailable, Percent: 0.5}}}},
+		{"14=0.00005%", []faultinject.Rule{{Abort: &faultinject.Abort{Code: codes.Unavailable, Percent: 0.00005}}}},
 		{"DeadlineExceeded=100%", []faultinject.Rule{{Abort: &faultinject.Abort{Code: codes.DeadlineExceeded, Percent: 100}}}},
 		{"delay=50ms@10%", []faultinject.Rule{{Delay: &faultinject.Delay{Duration: 50 * time.Millisecond, Percent: 10}}}},
 		{"delay=100ms~20ms", []faultinject.Rule{{Delay: &faultinject.Delay{Duration: 100 * time.Millisecond, Jitter: 20 * time.Millisecond, Percent: 100}}}},
@@ -104,6 +105,7 @@ func TestParseSpecErrors(t *testing.T) {
 		{"/routeguide.RouteGuide:unavailable", `"/routeguide.RouteGuide"`},
 		{"/routeguide.RouteGuide/Get*:unavailable", `"/routeguide.RouteGuide/Get*"`},
 		{"/routeguide.RouteGuide/GetFeature", `"/routeguide.RouteGuide/GetFeature"`},
+		{"/a.B/C+D:internal", `"/a.B/C+D"`},
 	} {
 		rules, err := faultinject.ParseSpec(c.spec)
 		if err == nil {
@@ -131,6 +133,7 @@ func TestRuleValidate(t *testing.T) {
 		{"jitter only", faultinject.Rule{Delay: &faultinject.Delay{Jitter: time.Millisecond, Percent: 1}}, ""},
 		{"empty", faultinject.Rule{}, "neither abort nor delay"},
 		{"bad method", faultinject.Rule{Method: "a.B/C", Abort: &faultinject.Abort{Code: codes.Unavailable, Percent: 5}}, "method"},
+		{"colon in method", faultinject.Rule{Method: "/a.B/C:D", Abort: &faultinject.Abort{Code: codes.Unavailable, Percent: 5}}, "method"},
 		{"OK code", faultinject.Rule{Abort: &faultinject.Abort{Code: codes.OK, Percent: 5}}, "abort.code"},
 		{"code 17", faultinject.Rule{Abort: &faultinject.Abort{Code: 17, Percent: 5}}, "abort.code"},
 		{"no trigger", faultinject.Rule{Abort: &faultinject.Abort{Code: codes.Unavailable}}, "no trigger"},
@@ -227,7 +230,12 @@ func TestParseRulesErrors(t *testing.T) {
 		{`{"rules": [{"abort": {"code": 14, "pushback": "x"}}]}`, `abort.pushback`},
 		{`{"rules": [{"abort": {"code": 14, "percent": 120}}]}`, `abort.percent: 120`},
 		{`{"rules": [{"abort": {"code": 14, "percent": 5, "every": 2}}]}`, `set only one`},
-		{`{"rules": [{"abort": {"code": 14}, "colour": 1}]}`, `colour`},
+		{`{"rules": [{"abort": {"code": 14}, "colour": 1}]}`, `rules[0].colour: unknown field`},
+		{`{"rules": [{"ABORT": {"code": 14}}]}`, `rules[0].ABORT: unknown field`},
+		{`{"rules": [{"abort": {"code": 14, "percent": 30, "Percent": 50}}]}`, `rules[0].abort.Percent: unknown field`},
+		{`{"rules": [{"abort": {"code": 14, "percent": 30, "percent": 50}}]}`, `rules[0].abort.percent: repeated field`},
+		{`[{"delay": {"duration": "1s"}, "delay": {"duration": "2s"}}]`, `[0].delay: repeated field`},
+		{`{"Rules": []}`, `Rules: unknown field`},
 		{`{"rules": [{"method": "GetFeature", "abort": {"code": 14}}]}`, `"GetFeature"`},
 		{`{"rules": []} {}`, `data after`},
 		{`{"rules": [`, `rule file`},
@@ -262,6 +270,31 @@ func FuzzParseSpec(f *testing.F) {
 		}
 		if diff := cmp.Diff(rules, again); diff != "" {
 			t.Fatalf("ParseSpec(%q) vs ParseSpec(%q):\n%s", spec, text, diff)
+		}
+	})
+}
+
+// FuzzParseRules: no input panics, and what parses marshals and reads back
+// into the same rules.
+func FuzzParseRules(f *testing.F) {
+	f.Add([]byte(`{"rules": [{"method": "/a.B/*", "abort": {"code": "UNAVAILABLE", "percent": 30, "pushback": "100ms"}, "delay": {"duration": "50ms", "jitter": "1ms", "percent": 10}}]}`))
+	f.Add([]byte(`[{"abort": {"code": 8, "every": 2, "afterMessages": 1}}]`))
+	f.Add([]byte(`{"rules": [{"abort": {"code": "x"}}], "rules": 1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rules, err := faultinject.ParseRules(data)
+		if err != nil {
+			return
+		}
+		out, err := faultinject.MarshalRules(rules)
+		if err != nil {
+			t.Fatalf("MarshalRules(ParseRules(%q)) = %v", data, err)
+		}
+		again, err := faultinject.ParseRules(out)
+		if err != nil {
+			t.Fatalf("ParseRules(%s) = %v (from %q)", out, err, data)
+		}
+		if diff := cmp.Diff(rules, again); diff != "" {
+			t.Fatalf("ParseRules(%q) vs ParseRules(%s):\n%s", data, out, diff)
 		}
 	})
 }

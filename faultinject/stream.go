@@ -8,12 +8,13 @@ import (
 
 // faultStream lets limit messages pass, in either direction, then fails the
 // next send or receive with err. Sends and receives may run on two
-// goroutines at once, as grpc allows.
+// goroutines at once, as grpc allows; a receive counts only once a message
+// arrived, so a receive blocked waiting for the client holds no slot.
 type faultStream struct {
 	grpc.ServerStream
 	limit  int64
 	err    error
-	passed atomic.Int64 // messages passed, or reserved by an operation in flight
+	passed atomic.Int64 // messages passed, or reserved by a send in flight
 	fired  atomic.Bool
 }
 
@@ -44,14 +45,18 @@ func (s *faultStream) SendMsg(m any) error {
 }
 
 // RecvMsg receives into m, or fails once the limit was reached. The end of
-// the client's stream (io.EOF) is not a message.
+// the client's stream (io.EOF) is not a message. A message that arrives
+// after a concurrent send took the last slot is dropped: the call fails.
 func (s *faultStream) RecvMsg(m any) error {
+	if s.passed.Load() >= s.limit {
+		s.fired.Store(true)
+		return s.err
+	}
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
 	if !s.take() {
 		return s.err
 	}
-	err := s.ServerStream.RecvMsg(m)
-	if err != nil {
-		s.passed.Add(-1)
-	}
-	return err
+	return nil
 }
