@@ -465,4 +465,3 @@ func TestSetRulesWhileServing(t *testing.T) {
 		t.Errorf("Rules() after a rejected SetRules = %+v, want the not_found rule", got)
 	}
 }
-
