@@ -13,7 +13,7 @@
 //
 //	go generate ./faultinject/...
 //
-// which runs gen.sh. That script needs protoc (it installs Debian's
+// which runs internal/protogen/protogen.sh. That script needs protoc (it installs Debian's
 // protobuf-compiler when run as root and protoc is missing) and installs
 // pinned versions of protoc-gen-go and protoc-gen-go-grpc into a temporary
 // directory, so the output does not depend on the plugins on PATH.
@@ -23,4 +23,4 @@
 // three after an ambiguous failure.
 package adminpb
 
-//go:generate bash gen.sh
+//go:generate bash ../../internal/protogen/protogen.sh ../.. faultinject/adminpb/admin.proto

@@ -9,7 +9,7 @@
 //
 //	go generate ./examples/routeguide/...
 //
-// which runs gen.sh. That script needs protoc (it installs Debian's
+// which runs internal/protogen/protogen.sh. That script needs protoc (it installs Debian's
 // protobuf-compiler when run as root and protoc is missing) and installs
 // pinned versions of protoc-gen-go and protoc-gen-go-grpc into a temporary
 // directory, so the output does not depend on the plugins on PATH.
@@ -19,4 +19,4 @@
 // retry reads it from the registered descriptor (File_route_guide_proto).
 package routeguidepb
 
-//go:generate bash gen.sh
+//go:generate bash ../../../internal/protogen/protogen.sh . route_guide.proto
