@@ -39,6 +39,9 @@ type plan struct {
 	waitForReady *bool
 	// throttling is the service config's retryThrottling; nil for none.
 	throttling *rsc.RetryThrottling
+	// hedge, when not nil, hedges unary calls; streaming calls then follow
+	// policy, the hedge's retry fallback.
+	hedge *hedgePolicy
 }
 
 func newClient(opts []Option) *client {
@@ -129,18 +132,36 @@ func (c *client) buildPlan(o *options, method string) *plan {
 		Idempotent:        c.idempotent(o, method),
 		PerAttemptTimeout: o.perAttemptTimeout,
 	}
+	var h *hedgePolicy
 	switch {
 	case o.retryTimesSet:
 		pol.MaxAttempts = o.retryTimes + 1
 		if o.interval > 0 {
 			pol.Backoff = retry.Fixed(o.interval, o.jitter)
 		}
+	case o.hedge != nil:
+		h = o.hedge
+	case mc != nil && mc.HedgingPolicy != nil:
+		hp := mc.HedgingPolicy
+		h = &hedgePolicy{maxAttempts: min(hp.MaxAttempts, retry.MaxA6Attempts), delay: hp.HedgingDelay, nonFatal: hp.NonFatalStatusCodes}
 	case mc != nil && mc.RetryPolicy != nil:
 		rp := mc.RetryPolicy
 		pol.MaxAttempts = min(rp.MaxAttempts, retry.MaxA6Attempts)
 		pol.Backoff = retry.A6(rp.InitialBackoff, rp.MaxBackoff, rp.BackoffMultiplier)
 		if len(o.codes) == 0 {
 			pol.Codes = rp.RetryableStatusCodes
+		}
+	}
+	if h != nil {
+		hh := *h
+		hh.perAttemptTimeout = o.perAttemptTimeout
+		p.hedge = &hh
+		// Streams fall back to retrying on the non-fatal codes, before
+		// commit, after the hedging delay.
+		if len(h.nonFatal) > 0 {
+			pol.MaxAttempts = h.maxAttempts
+			pol.Codes = h.nonFatal
+			pol.Backoff = retry.Fixed(h.delay, 0)
 		}
 	}
 	if pol.MaxAttempts > 1 || pol.PerAttemptTimeout > 0 {

@@ -56,8 +56,19 @@
 //   - Observability: [WithObserver] sees every attempt; retry.SlogObserver
 //     logs them with log/slog.
 //
-// Hedging policies of a service config are not acted on yet: such methods
-// are sent once.
+// # Hedging
+//
+// A method with an A6 hedgingPolicy (or every method, with [WithHedging])
+// is hedged: unary calls send the first attempt at once and another after
+// each hedging delay without a result, up to maxAttempts; the first OK or
+// fatal status wins, and every other attempt is cancelled and waited for
+// before the call returns. A non-fatal code sends the next hedge at once; a
+// pushback of n ms delays it to n ms, a negative one stops hedging. Hedges
+// share the retry throttle: none is sent while tokens are at or below half.
+// Each attempt has its own reply, header and trailer; the winner's are
+// handed to the caller. Streaming calls are not hedged (two attempts' reads
+// cannot be merged without buffering whole responses): they are retried on
+// the non-fatal codes before commit, after the hedging delay.
 //
 // The interceptors are safe for concurrent use by any number of calls.
 package interceptors

@@ -27,6 +27,7 @@ type options struct {
 	serviceConfig     *rsc.Config
 	retryTimes        int
 	retryTimesSet     bool
+	hedge             *hedgePolicy
 	interval          time.Duration
 	jitter            float64
 	codes             []codes.Code
@@ -62,7 +63,33 @@ func WithServiceConfig(cfg *rsc.Config) Option {
 //
 // Default: 0, no manual retries.
 func WithRetryTimes(n int) Option {
-	return Option{apply: func(o *options) { o.retryTimes, o.retryTimesSet = max(n, 0), true }}
+	return Option{apply: func(o *options) { o.retryTimes, o.retryTimesSet, o.hedge = max(n, 0), true, nil }}
+}
+
+// WithHedging hedges every method as a gRFC A6 hedgingPolicy would: the
+// first attempt at once, another after each delay without a result, up to
+// maxAttempts attempts in all; the first OK or fatal status wins and every
+// other attempt is cancelled; a code in nonFatal sends the next hedge at
+// once. It takes precedence over the service config, and it and
+// WithRetryTimes replace each other: the last one given wins. maxAttempts
+// below 2 turns hedging off; there is no upper cap (A6's cap of 5 applies to
+// service configs). Hedged methods must be safe to run more than once.
+//
+// Unary calls are hedged. Streaming calls are not (their messages cannot be
+// read from two attempts at once without buffering whole responses): they
+// get retry semantics instead, up to maxAttempts attempts before commit,
+// retried on the nonFatal codes after delay.
+//
+// Default: no hedging.
+func WithHedging(maxAttempts int, delay time.Duration, nonFatal ...codes.Code) Option {
+	nonFatal = append([]codes.Code(nil), nonFatal...)
+	return Option{apply: func(o *options) {
+		o.retryTimesSet = false
+		o.hedge = nil
+		if maxAttempts > 1 {
+			o.hedge = &hedgePolicy{maxAttempts: maxAttempts, delay: max(delay, 0), nonFatal: nonFatal}
+		}
+	}}
 }
 
 // WithRetryInterval sets the manual mode's fixed wait between attempts.

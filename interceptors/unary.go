@@ -33,6 +33,9 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 		defer cancel()
 	}
 	th := c.throttle(p, cc)
+	if p.hedge != nil {
+		return c.hedgeUnary(ctx, o, p.hedge, th, method, req, reply, cc, invoker, opts)
+	}
 	if p.policy == nil {
 		err := invoker(ctx, method, req, reply, cc, opts...)
 		if err == nil {

@@ -3,18 +3,51 @@ package retry
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"google.golang.org/grpc/codes"
 )
 
-// Event describes one finished attempt of a call.
+// EventKind says what an [Event] reports. Retried calls report only
+// finished attempts; hedged calls also report hedges started, won and
+// cancelled.
+type EventKind int
+
+// The kinds of events.
+const (
+	// AttemptDone: an attempt finished; Code, Err and Duration describe it.
+	AttemptDone EventKind = iota
+	// HedgeStarted: a hedged attempt was sent.
+	HedgeStarted
+	// HedgeWon: the attempt's result (OK or a fatal code) ended a hedged
+	// call.
+	HedgeWon
+	// HedgeCancelled: the attempt was still running when another won, and
+	// was cancelled.
+	HedgeCancelled
+)
+
+var eventKindNames = [...]string{"attempt-done", "hedge-started", "hedge-won", "hedge-cancelled"}
+
+// String returns the kind's name, such as "hedge-won".
+func (k EventKind) String() string {
+	if k >= 0 && int(k) < len(eventKindNames) {
+		return eventKindNames[k]
+	}
+	return "EventKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Event describes one attempt of a call: by default a finished attempt
+// (Kind AttemptDone).
 type Event struct {
+	// Kind says what the event reports.
+	Kind EventKind
 	// Method is the full method name, "/pkg.Service/Method".
 	Method string
 	// Attempt is the attempt's number, 1 for the first.
 	Attempt int
-	// Hedge reports that the attempt was a hedge rather than a retry.
+	// Hedge reports that the attempt belongs to a hedged call.
 	Hedge bool
 	// Code is the attempt's status code.
 	Code codes.Code
@@ -59,6 +92,9 @@ func SlogObserver(l *slog.Logger) Observer {
 		}
 		if e.Hedge {
 			attrs = append(attrs, slog.Bool("hedge", true))
+		}
+		if e.Kind != AttemptDone {
+			attrs = append(attrs, slog.String("event", e.Kind.String()))
 		}
 		if e.Err != nil {
 			if e.Retry {
