@@ -16,8 +16,8 @@ import (
 
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
 	"github.com/resilience-go/grpc-resilience/faultinject"
-	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 	"github.com/resilience-go/grpc-resilience/interceptors"
+	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 	"github.com/resilience-go/grpc-resilience/retry"
 	rsc "github.com/resilience-go/grpc-resilience/serviceconfig"
 )
