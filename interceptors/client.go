@@ -26,6 +26,7 @@ type client struct {
 	plans     sync.Map // full method -> *plan, for calls without call options
 	throttles sync.Map // target -> *retry.Throttle
 	protoIdem sync.Map // full method -> bool
+	latency   sync.Map // full method -> *latencies, for adaptive hedging delays
 }
 
 // plan is how the calls of one method run.
@@ -155,6 +156,7 @@ func (c *client) buildPlan(o *options, method string) *plan {
 	if h != nil {
 		hh := *h
 		hh.perAttemptTimeout = o.perAttemptTimeout
+		hh.quantile = o.hedgeQuantile
 		p.hedge = &hh
 		// Streams fall back to retrying on the non-fatal codes, before
 		// commit, after the hedging delay.

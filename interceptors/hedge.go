@@ -24,6 +24,9 @@ type hedgePolicy struct {
 	delay             time.Duration
 	nonFatal          []codes.Code
 	perAttemptTimeout time.Duration
+	// quantile, when above 0, makes the delay adaptive: the quantile of
+	// the method's recent winning attempt latencies.
+	quantile float64
 }
 
 // hedgeAttempt is one attempt of a hedged unary call, with a reply, header,
@@ -77,6 +80,12 @@ func (c *client) hedgeUnary(ctx context.Context, o *options, h *hedgePolicy, th 
 		// way to make one, so the call is sent once.
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
+	delay := h.delay
+	var lat *latencies
+	if h.quantile > 0 {
+		lat = c.latenciesOf(method, h.quantile)
+		delay = lat.delay(h.delay)
+	}
 	base, addrs := splitCallOptions(opts)
 	hctx, cancelAll := context.WithCancel(ctx)
 	defer cancelAll()
@@ -120,7 +129,7 @@ func (c *client) hedgeUnary(ctx context.Context, o *options, h *hedgePolicy, th 
 		stop    func() bool
 		last    *hedgeAttempt
 		halt    retry.StopReason // why no further hedge is sent; 0 while hedging goes on
-		nextIn  = h.delay
+		nextIn  = delay
 		armNext = true
 	)
 	launch()
@@ -136,7 +145,7 @@ func (c *client) hedgeUnary(ctx context.Context, o *options, h *hedgePolicy, th 
 					halt = retry.Throttled
 				} else {
 					launch()
-					nextIn, armNext = h.delay, true
+					nextIn, armNext = delay, true
 				}
 				continue
 			}
@@ -155,16 +164,20 @@ func (c *client) hedgeUnary(ctx context.Context, o *options, h *hedgePolicy, th 
 		select {
 		case a := <-results:
 			pending--
+			took := o.clock.Now().Sub(a.start)
 			code := status.Code(a.err)
 			fatal := a.err == nil || !slices.Contains(h.nonFatal, code)
 			c.observe(ctx, o, retry.Event{Method: method, Attempt: a.n, Hedge: true, Code: code, Err: a.err,
-				Duration: o.clock.Now().Sub(a.start), Retry: !fatal && halt == 0 && started < h.maxAttempts})
+				Duration: took, Retry: !fatal && halt == 0 && started < h.maxAttempts})
 			if fatal {
 				if stop != nil {
 					stop()
 				}
 				finish()
-				c.observe(ctx, o, retry.Event{Kind: retry.HedgeWon, Method: method, Attempt: a.n, Hedge: true, Code: code, Err: a.err})
+				c.observe(ctx, o, retry.Event{Kind: retry.HedgeWon, Method: method, Attempt: a.n, Hedge: true, Code: code, Err: a.err, Duration: took})
+				if lat != nil && a.err == nil {
+					lat.record(took)
+				}
 				return c.hedgeWon(a, out, addrs, th, started)
 			}
 			last = a
@@ -186,7 +199,7 @@ func (c *client) hedgeUnary(ctx context.Context, o *options, h *hedgePolicy, th 
 				continue
 			}
 			launch()
-			nextIn, armNext = h.delay, true
+			nextIn, armNext = delay, true
 		case <-ctx.Done():
 			if stop != nil {
 				stop()

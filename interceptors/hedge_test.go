@@ -38,7 +38,8 @@ type hedgeServer struct {
 	mu        sync.Mutex
 	seen      []int
 	arrived   [8]chan struct{} // closed when attempt i reached the server
-	cancelled chan int         // attempts whose hang ended by cancellation
+	closed    [8]bool
+	cancelled chan int // attempts whose hang ended by cancellation
 }
 
 func attemptOf(ctx context.Context) int {
@@ -61,8 +62,11 @@ func (s *hedgeServer) start(t *testing.T) *stubserver.Server {
 			n := attemptOf(ctx)
 			s.mu.Lock()
 			s.seen = append(s.seen, n)
+			if !s.closed[n] { // the first call's attempt n
+				close(s.arrived[n])
+				s.closed[n] = true
+			}
 			s.mu.Unlock()
-			close(s.arrived[n])
 			for _, m := range s.after[n] {
 				<-s.arrived[m]
 			}
@@ -302,4 +306,61 @@ func TestHedgeServiceConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHedgeDelayQuantile: with an adaptive delay, once 16 calls are known
+// the hedge goes out after the p95 of their latencies, not after the
+// configured hour.
+func TestHedgeDelayQuantile(t *testing.T) {
+	s := &hedgeServer{}
+	srv := s.start(t)
+	clk := &instantTimers{}
+	client := pbClient(srv.Dial(t, interceptors.DialOptions(
+		interceptors.WithHedging(2, time.Hour, codes.Unavailable),
+		interceptors.WithHedgeDelayQuantile(0.95),
+		interceptors.WithClock(clk))...))
+	ctx := testContext(t)
+	// The clock's timers fire at once: each of these calls sends its hedge
+	// at once too, and records the delay it would have waited.
+	for range 17 {
+		if _, err := client.GetFeature(ctx, &pb.Point{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waits := clk.Waits()
+	if len(waits) != 17 {
+		t.Fatalf("recorded %d hedge delays, want 17: %v", len(waits), waits)
+	}
+	for i, w := range waits[:16] {
+		if w != time.Hour {
+			t.Errorf("delay of call %d = %v, want the configured 1h (too few latencies known)", i+1, w)
+		}
+	}
+	if w := waits[16]; w <= 0 || w >= time.Hour {
+		t.Errorf("delay of call 17 = %v, want the p95 of the first 16 calls' latencies", w)
+	}
+}
+
+// instantTimers is a clock with the real time whose timers fire at once
+// and record the duration asked for.
+type instantTimers struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (c *instantTimers) Now() time.Time { return time.Now() }
+
+func (c *instantTimers) NewTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waits = append(c.waits, d)
+	ch := make(chan time.Time, 1)
+	ch <- time.Now()
+	return ch, func() bool { return false }
+}
+
+func (c *instantTimers) Waits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.waits...)
 }

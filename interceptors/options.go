@@ -28,6 +28,7 @@ type options struct {
 	retryTimes        int
 	retryTimesSet     bool
 	hedge             *hedgePolicy
+	hedgeQuantile     float64
 	interval          time.Duration
 	jitter            float64
 	codes             []codes.Code
@@ -81,6 +82,8 @@ func WithRetryTimes(n int) Option {
 // retried on the nonFatal codes after delay.
 //
 // Default: no hedging.
+//
+// See WithHedgeDelayQuantile for a delay that follows observed latencies.
 func WithHedging(maxAttempts int, delay time.Duration, nonFatal ...codes.Code) Option {
 	nonFatal = append([]codes.Code(nil), nonFatal...)
 	return Option{apply: func(o *options) {
@@ -184,4 +187,17 @@ func WithObserver(obs retry.Observer) Option {
 // Default: retries as configured.
 func Disable() Option {
 	return Option{apply: func(o *options) { o.disabled = true }}
+}
+
+// WithHedgeDelayQuantile makes the hedging delay adaptive: for each hedged
+// method it becomes the q-quantile (0 < q <= 1; 0.95 for p95) of the
+// latencies of its last 128 winning attempts, recomputed every 16, in place
+// of the configured delay (which still applies until 16 are known). The
+// delay then follows the backend: a hedge goes out only for calls slower
+// than most. q of 0 turns it off; values outside [0, 1] are clamped.
+//
+// Default: 0, the configured delay.
+func WithHedgeDelayQuantile(q float64) Option {
+	q = min(max(q, 0), 1)
+	return Option{apply: func(o *options) { o.hedgeQuantile = q }}
 }
