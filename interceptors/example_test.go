@@ -93,3 +93,39 @@ func ExampleDisable() {
 	fmt.Println(status.Code(err), srv.calls.Load())
 	// Output: Unavailable 1
 }
+
+// slowFirstServer never answers the first attempt of a call (it waits until
+// the call is cancelled); hedges answer at once.
+type slowFirstServer struct {
+	pb.UnimplementedRouteGuideServer
+}
+
+func (slowFirstServer) GetFeature(ctx context.Context, p *pb.Point) (*pb.Feature, error) {
+	if attemptOf(ctx) == 1 {
+		<-ctx.Done()
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	return &pb.Feature{Name: "Hedge Hill", Location: p}, nil
+}
+
+// Hedging: a second attempt goes out 5 ms after the first; the first to
+// answer wins, and the other is cancelled.
+func ExampleWithHedging() {
+	var events []string
+	conn, stop := serve(slowFirstServer{}, interceptors.DialOptions(
+		interceptors.WithHedging(2, 5*time.Millisecond, codes.Unavailable),
+		interceptors.WithObserver(func(_ context.Context, e retry.Event) {
+			if e.Kind != retry.AttemptDone {
+				events = append(events, fmt.Sprintf("%v:%d", e.Kind, e.Attempt))
+			}
+		}),
+	)...)
+	defer stop()
+
+	f, err := pb.NewRouteGuideClient(conn).GetFeature(context.Background(), &pb.Point{})
+	fmt.Println(f.GetName(), err)
+	fmt.Println(events)
+	// Output:
+	// Hedge Hill <nil>
+	// [hedge-started:1 hedge-started:2 hedge-won:2 hedge-cancelled:1]
+}

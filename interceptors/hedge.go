@@ -173,8 +173,8 @@ func (c *client) hedgeUnary(ctx context.Context, o *options, h *hedgePolicy, th 
 				if stop != nil {
 					stop()
 				}
-				finish()
 				c.observe(ctx, o, retry.Event{Kind: retry.HedgeWon, Method: method, Attempt: a.n, Hedge: true, Code: code, Err: a.err, Duration: took})
+				finish()
 				if lat != nil && a.err == nil {
 					lat.record(took)
 				}
