@@ -64,20 +64,7 @@ func BenchmarkServerBidi(b *testing.B)         { benchServer(b, bidi) }
 func benchServer(b *testing.B, k kind) {
 	for _, f := range serverFlavours {
 		b.Run("server="+f.name, func(b *testing.B) {
-			c := dialServer(b, f)
-			ctx := b.Context()
-			for range warmupCalls {
-				if err := k.call(ctx, c); err != nil {
-					b.Fatalf("warm-up %s call to %s server = %v", k.name, f.name, err)
-				}
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				if err := k.call(ctx, c); err != nil {
-					b.Fatalf("%s call to %s server = %v", k.name, f.name, err)
-				}
-			}
+			measure(b, k, dialServer(b, f), f.name+" server")
 		})
 	}
 }

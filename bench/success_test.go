@@ -27,24 +27,30 @@ func benchKind(b *testing.B, k kind) {
 	for _, f := range flavours {
 		b.Run("client="+f.name, func(b *testing.B) {
 			c := dial(b, f)
-			ctx := b.Context()
 			if f.refusesClientStreams && k.clientStreams {
 				checkRefused(b, c, f, k)
 				b.Skipf("%s cannot retry client-streaming or bidi calls: its stream interceptor fails them with UNIMPLEMENTED", f.name)
 			}
-			for range warmupCalls {
-				if err := k.call(ctx, c); err != nil {
-					b.Fatalf("warm-up %s call with %s = %v", k.name, f.name, err)
-				}
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				if err := k.call(ctx, c); err != nil {
-					b.Fatalf("%s call with %s = %v", k.name, f.name, err)
-				}
-			}
+			measure(b, k, c, f.name)
 		})
+	}
+}
+
+// measure times b.N calls of k on c after warmupCalls untimed ones; who
+// names the client or server flavour in failures.
+func measure(b *testing.B, k kind, c pb.RouteGuideClient, who string) {
+	ctx := b.Context()
+	for range warmupCalls {
+		if err := k.call(ctx, c); err != nil {
+			b.Fatalf("warm-up %s call with %s = %v", k.name, who, err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := k.call(ctx, c); err != nil {
+			b.Fatalf("%s call with %s = %v", k.name, who, err)
+		}
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 )
 
-// events collects the injector's events by call sequence number.
+// events records what an Injector's or a Listener's observer sees.
 type events struct {
 	mu   sync.Mutex
 	list []faultinject.Event

@@ -24,24 +24,6 @@ import (
 	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 )
 
-// connEvents records what a Listener's observer sees.
-type connEvents struct {
-	mu     sync.Mutex
-	events []faultinject.Event
-}
-
-func (r *connEvents) observe(e faultinject.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-}
-
-func (r *connEvents) list() []faultinject.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]faultinject.Event(nil), r.events...)
-}
-
 func connContext(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -98,7 +80,7 @@ func TestListenerEndsConnection(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var handled atomic.Int32
-			var rec connEvents
+			var rec events
 			srv, fl := startConnFaults(t, stubserver.Handlers{
 				GetFeature: func(_ context.Context, p *pb.Point) (*pb.Feature, error) {
 					handled.Add(1)
@@ -125,7 +107,7 @@ func TestListenerEndsConnection(t *testing.T) {
 			if stats.Accepted != n {
 				t.Errorf("Stats() = %+v, want Accepted = %d, every connection %s", stats, n, tc.name)
 			}
-			events := rec.list()
+			events := rec.all()
 			if uint64(len(events)) != n {
 				t.Errorf("observer saw %d events, want %d as counted: %v", len(events), n, events)
 			}
@@ -197,7 +179,7 @@ func TestListenerPeerSees(t *testing.T) {
 // UNAVAILABLE and one connection is counted as cut.
 func TestListenerCutStream(t *testing.T) {
 	const cutAfter = 32 << 10
-	var rec connEvents
+	var rec events
 	srv, fl := startConnFaults(t, stubserver.Handlers{
 		ListFeatures: func(_ *pb.Rectangle, s grpc.ServerStreamingServer[pb.Feature]) error {
 			// Four times cutAfter in all, so the cut comes first.
@@ -230,7 +212,7 @@ func TestListenerCutStream(t *testing.T) {
 		t.Errorf("Stats() = %+v, want Cut = 1", got)
 	}
 	want := []faultinject.Event{{Kind: faultinject.KindConnCut, Seq: 1, Rule: -1, Bytes: cutAfter}}
-	if diff := cmp.Diff(want, rec.list(), ignoreDetail); diff != "" {
+	if diff := cmp.Diff(want, rec.all(), ignoreDetail); diff != "" {
 		t.Errorf("events mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -324,7 +306,7 @@ func TestListenerCutBytes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var rec connEvents
+			var rec events
 			pl, fl := newPipeFaults(t, faultinject.ConnFaults{CutAfter: 10, CutPercent: 100}, faultinject.WithObserver(rec.observe))
 			_, peer := pl.dial(t)
 			c := acceptOne(t, fl)
@@ -370,7 +352,7 @@ func TestListenerCutBytes(t *testing.T) {
 				t.Errorf("Stats() = %+v, want Accepted 1, Cut 1", got)
 			}
 			want := []faultinject.Event{{Kind: faultinject.KindConnCut, Seq: 1, Rule: -1, Bytes: 10, Detail: "pipe"}}
-			if diff := cmp.Diff(want, rec.list()); diff != "" {
+			if diff := cmp.Diff(want, rec.all()); diff != "" {
 				t.Errorf("events mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -382,7 +364,7 @@ func TestListenerCutBytes(t *testing.T) {
 // server does not wait for the delay.
 func TestListenerDelayHoldsCall(t *testing.T) {
 	var handled atomic.Int32
-	var rec connEvents
+	var rec events
 	delayed := make(chan struct{})
 	var once sync.Once
 	srv, fl := startConnFaults(t, stubserver.Handlers{
@@ -409,7 +391,7 @@ func TestListenerDelayHoldsCall(t *testing.T) {
 	if stats.Delayed < 1 || stats.Delayed != stats.Accepted {
 		t.Errorf("Stats() = %+v, want every accepted connection delayed", stats)
 	}
-	for i, e := range rec.list() {
+	for i, e := range rec.all() {
 		if e.Kind != faultinject.KindConnDelay || e.Delay != time.Hour || e.Seq != uint64(i+1) {
 			t.Errorf("event %d = %+v, want kind %v, delay 1h, seq %d", i, e, faultinject.KindConnDelay, i+1)
 		}
