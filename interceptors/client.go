@@ -229,12 +229,12 @@ func withWaitForReady(p *plan, opts []grpc.CallOption) []grpc.CallOption {
 // attemptContext returns the context of attempt n: the call's context, with
 // grpc-previous-rpc-attempts from the second attempt on, and the per-attempt
 // timeout if any. cancel is nil when nothing needs releasing.
-func attemptContext(ctx context.Context, pol *retry.Policy, n int) (context.Context, context.CancelFunc) {
+func attemptContext(ctx context.Context, n int, perAttemptTimeout time.Duration) (context.Context, context.CancelFunc) {
 	if n > 1 {
 		ctx = metadata.AppendToOutgoingContext(ctx, previousAttemptsKey, strconv.Itoa(n-1))
 	}
-	if pol.PerAttemptTimeout > 0 {
-		return context.WithTimeout(ctx, pol.PerAttemptTimeout)
+	if perAttemptTimeout > 0 {
+		return context.WithTimeout(ctx, perAttemptTimeout)
 	}
 	return ctx, nil
 }

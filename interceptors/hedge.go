@@ -3,14 +3,12 @@ package interceptors
 import (
 	"context"
 	"slices"
-	"strconv"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/resilience-go/grpc-resilience/retry"
@@ -33,12 +31,10 @@ type hedgePolicy struct {
 // trailer and peer of its own: attempts run at once and must not share the
 // caller's.
 type hedgeAttempt struct {
-	n               int
-	start           time.Time
-	reply           proto.Message
-	header, trailer metadata.MD
-	peer            peer.Peer
-	err             error
+	attemptEnd
+	reply  proto.Message
+	header metadata.MD
+	peer   peer.Peer
 }
 
 // callerAddrs are where the caller asked grpc to put the header, trailer
@@ -80,135 +76,36 @@ func (c *client) hedgeUnary(ctx context.Context, o *options, h *hedgePolicy, th 
 		// way to make one, so the call is sent once.
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
-	delay := h.delay
-	var lat *latencies
-	if h.quantile > 0 {
-		lat = c.latenciesOf(method, h.quantile)
-		delay = lat.delay(h.delay)
-	}
 	base, addrs := splitCallOptions(opts)
 	hctx, cancelAll := context.WithCancel(ctx)
 	defer cancelAll()
-	results := make(chan *hedgeAttempt, h.maxAttempts)
-	started, pending := 0, 0
-
-	launch := func() {
-		started++
-		pending++
-		a := &hedgeAttempt{n: started, reply: out.ProtoReflect().New().Interface(), start: o.clock.Now()}
-		actx := hctx
-		if a.n > 1 {
-			actx = metadata.AppendToOutgoingContext(actx, previousAttemptsKey, strconv.Itoa(a.n-1))
-		}
-		acancel := context.CancelFunc(func() {})
-		if h.perAttemptTimeout > 0 {
-			actx, acancel = context.WithTimeout(actx, h.perAttemptTimeout)
-		}
-		c.observe(ctx, o, retry.Event{Kind: retry.HedgeStarted, Method: method, Attempt: a.n, Hedge: true})
+	sch := c.newHedgeSchedule(ctx, o, h, th, method)
+	attempts := make([]*hedgeAttempt, 0, h.maxAttempts)
+	sch.launch = func(n int) bool {
+		a := &hedgeAttempt{attemptEnd: attemptEnd{n: n, start: o.clock.Now()}, reply: out.ProtoReflect().New().Interface()}
+		attempts = append(attempts, a)
+		actx, acancel := attemptContext(hctx, n, h.perAttemptTimeout)
 		aopts := append(slices.Clip(base), grpc.Header(&a.header), grpc.Trailer(&a.trailer), grpc.Peer(&a.peer))
 		go func() {
 			a.err = invoker(actx, method, req, a.reply, cc, aopts...)
-			acancel()
-			results <- a
+			a.took = o.clock.Now().Sub(a.start)
+			if acancel != nil {
+				acancel()
+			}
+			sch.results <- &a.attemptEnd
 		}()
+		return true
 	}
-
-	// finish cancels the attempts still running, waits for them, and
-	// reports them cancelled.
-	finish := func() {
-		cancelAll()
-		for ; pending > 0; pending-- {
-			a := <-results
-			c.observe(ctx, o, retry.Event{Kind: retry.HedgeCancelled, Method: method, Attempt: a.n, Hedge: true,
-				Code: status.Code(a.err), Err: a.err, Duration: o.clock.Now().Sub(a.start)})
-		}
+	win, err := sch.run()
+	cancelAll()
+	sch.finish(win)
+	if win == nil {
+		return err
 	}
-
-	var (
-		timer   <-chan time.Time
-		stop    func() bool
-		last    *hedgeAttempt
-		halt    retry.StopReason // why no further hedge is sent; 0 while hedging goes on
-		nextIn  = delay
-		armNext = true
-	)
-	launch()
-	for {
-		if armNext && halt == 0 && started < h.maxAttempts {
-			armNext = false
-			if stop != nil {
-				stop()
-			}
-			if nextIn <= 0 {
-				timer, stop = nil, nil
-				if !th.Allowed() {
-					halt = retry.Throttled
-				} else {
-					launch()
-					nextIn, armNext = delay, true
-				}
-				continue
-			}
-			timer, stop = o.clock.NewTimer(nextIn)
-		}
-		if pending == 0 && (halt != 0 || started >= h.maxAttempts) {
-			if stop != nil {
-				stop()
-			}
-			reason := halt
-			if reason == 0 {
-				reason = retry.Exhausted
-			}
-			return &retry.Error{Attempts: started, Reason: reason, Err: last.err}
-		}
-		select {
-		case a := <-results:
-			pending--
-			took := o.clock.Now().Sub(a.start)
-			code := status.Code(a.err)
-			fatal := a.err == nil || !slices.Contains(h.nonFatal, code)
-			c.observe(ctx, o, retry.Event{Method: method, Attempt: a.n, Hedge: true, Code: code, Err: a.err,
-				Duration: took, Retry: !fatal && halt == 0 && started < h.maxAttempts})
-			if fatal {
-				if stop != nil {
-					stop()
-				}
-				c.observe(ctx, o, retry.Event{Kind: retry.HedgeWon, Method: method, Attempt: a.n, Hedge: true, Code: code, Err: a.err, Duration: took})
-				finish()
-				if lat != nil && a.err == nil {
-					lat.record(took)
-				}
-				return c.hedgeWon(a, out, addrs, th, started)
-			}
-			last = a
-			th.Failure()
-			if pb := retry.ParsePushback(a.trailer, status.Convert(a.err)); pb.Present {
-				if pb.Stop {
-					halt = retry.PushbackStop
-					continue
-				}
-				nextIn = pb.Delay
-			} else {
-				nextIn = 0 // a non-fatal code sends the next hedge at once
-			}
-			armNext = true
-		case <-timer:
-			timer, stop = nil, nil
-			if !th.Allowed() {
-				halt = retry.Throttled
-				continue
-			}
-			launch()
-			nextIn, armNext = delay, true
-		case <-ctx.Done():
-			if stop != nil {
-				stop()
-			}
-			finish()
-			err := status.FromContextError(ctx.Err()).Err()
-			return &retry.Error{Attempts: started, Reason: stopReasonOf(ctx), Err: err}
-		}
+	if win.err == nil {
+		sch.record(win.took)
 	}
+	return c.hedgeWon(attempts[win.n-1], out, addrs, th, sch.started)
 }
 
 // hedgeWon hands the winning attempt's reply, header, trailer and peer to

@@ -99,7 +99,7 @@ type retryStream struct {
 // attempt ended.
 func (s *retryStream) startAttemptLocked() (err error, trailer metadata.MD, ok bool) {
 	n := s.call.BeginAttempt()
-	actx, acancel := attemptContext(s.ctx, &s.pol, n)
+	actx, acancel := attemptContext(s.ctx, n, s.pol.PerAttemptTimeout)
 	s.curN = n
 	if s.o.observer != nil {
 		s.curStart = s.o.clock.Now() // only the observer needs it

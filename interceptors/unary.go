@@ -64,7 +64,7 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 
 	for {
 		n := call.BeginAttempt()
-		actx, acancel := attemptContext(ctx, pol, n)
+		actx, acancel := attemptContext(ctx, n, pol.PerAttemptTimeout)
 		var start time.Time // only the observer needs it
 		if o.observer != nil {
 			start = o.clock.Now()

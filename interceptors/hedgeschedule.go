@@ -1,0 +1,201 @@
+package interceptors
+
+import (
+	"context"
+	"io"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/resilience-go/grpc-resilience/retry"
+)
+
+// attemptEnd is how one attempt of a hedged call ended, as the schedule
+// sees it.
+type attemptEnd struct {
+	n       int
+	start   time.Time
+	took    time.Duration
+	err     error // nil, or io.EOF from a stream, for OK
+	trailer metadata.MD
+	// won reports a stream attempt whose response headers committed the
+	// call to it.
+	won bool
+}
+
+// code returns the attempt's status code, OK for nil and io.EOF.
+func (a *attemptEnd) code() codes.Code {
+	if a.err == io.EOF {
+		return codes.OK
+	}
+	return status.Code(a.err)
+}
+
+// hedgeSchedule sends the attempts of one hedged call (gRFC A6): the first
+// at once, another after each delay without a result, the next at once
+// after a non-fatal code, or after the server's pushback; none while the
+// throttle says no, none after a pushback says stop. It is used by one
+// goroutine.
+type hedgeSchedule struct {
+	c      *client
+	o      *options
+	h      *hedgePolicy
+	th     *retry.Throttle
+	ctx    context.Context // the call's
+	method string
+	delay  time.Duration
+	lat    *latencies // nil unless the delay is adaptive
+
+	// launch starts attempt n, which must send its end to results once.
+	// It returns false, starting nothing, when the call has committed.
+	launch func(n int) bool
+	// results receives every attempt's end; it holds maxAttempts.
+	results chan *attemptEnd
+	// committed, when not nil, is closed once the call commits outside
+	// the schedule (a stream's headers, or its replay buffer overflowing).
+	committed <-chan struct{}
+
+	started, pending int
+}
+
+func (c *client) newHedgeSchedule(ctx context.Context, o *options, h *hedgePolicy, th *retry.Throttle, method string) *hedgeSchedule {
+	s := &hedgeSchedule{c: c, o: o, h: h, th: th, ctx: ctx, method: method, delay: h.delay,
+		results: make(chan *attemptEnd, h.maxAttempts)}
+	if h.quantile > 0 {
+		s.lat = c.latenciesOf(method, h.quantile)
+		s.delay = s.lat.delay(h.delay)
+	}
+	return s
+}
+
+// record adds the latency of a winning attempt to the adaptive delay's window.
+func (s *hedgeSchedule) record(d time.Duration) {
+	if s.lat != nil {
+		s.lat.record(d)
+	}
+}
+
+// start launches the next attempt; false when the call has committed.
+func (s *hedgeSchedule) start() bool {
+	if !s.launch(s.started + 1) {
+		return false
+	}
+	s.started++
+	s.pending++
+	s.c.observe(s.ctx, s.o, retry.Event{Kind: retry.HedgeStarted, Method: s.method, Attempt: s.started, Hedge: true})
+	return true
+}
+
+// run sends attempts until one decides the call: an OK or fatal end, or a
+// stream attempt's headers. It returns that attempt; or nil and the error
+// the call ends with (every attempt failed, hedging stopped, or the call's
+// context ended); or nil, nil when the call committed outside the
+// schedule.
+func (s *hedgeSchedule) run() (*attemptEnd, error) {
+	var (
+		timer   <-chan time.Time
+		stop    func() bool
+		last    *attemptEnd
+		halt    retry.StopReason // why no further hedge is sent; 0 while hedging goes on
+		nextIn  = s.delay
+		armNext = true
+	)
+	defer func() {
+		if stop != nil {
+			stop()
+		}
+	}()
+	// hedge sends the next attempt if the throttle allows it.
+	hedge := func() bool {
+		if !s.th.Allowed() {
+			halt = retry.Throttled
+			return true
+		}
+		nextIn, armNext = s.delay, true
+		return s.start()
+	}
+	if !s.start() {
+		return nil, nil
+	}
+	for {
+		if armNext && halt == 0 && s.started < s.h.maxAttempts {
+			armNext = false
+			if stop != nil {
+				stop()
+				timer, stop = nil, nil
+			}
+			if nextIn <= 0 {
+				if !hedge() {
+					return nil, nil
+				}
+				continue
+			}
+			timer, stop = s.o.clock.NewTimer(nextIn)
+		}
+		if s.pending == 0 && (halt != 0 || s.started >= s.h.maxAttempts) {
+			reason := halt
+			if reason == 0 {
+				reason = retry.Exhausted
+			}
+			return nil, &retry.Error{Attempts: s.started, Reason: reason, Err: last.err}
+		}
+		select {
+		case a := <-s.results:
+			s.pending--
+			if a.won {
+				return a, nil
+			}
+			code := a.code()
+			fatal := code == codes.OK || !slices.Contains(s.h.nonFatal, code)
+			s.c.observe(s.ctx, s.o, retry.Event{Method: s.method, Attempt: a.n, Hedge: true, Code: code, Err: a.err,
+				Duration: a.took, Retry: !fatal && halt == 0 && s.started < s.h.maxAttempts})
+			if fatal {
+				return a, nil
+			}
+			last = a
+			s.th.Failure()
+			if pb := retry.ParsePushback(a.trailer, status.Convert(a.err)); pb.Present {
+				if pb.Stop {
+					halt = retry.PushbackStop
+					continue
+				}
+				nextIn = pb.Delay
+			} else {
+				nextIn = 0 // a non-fatal code sends the next hedge at once
+			}
+			armNext = true
+		case <-timer:
+			timer, stop = nil, nil
+			if !hedge() {
+				return nil, nil
+			}
+		case <-s.committed:
+			return nil, nil
+		case <-s.ctx.Done():
+			err := status.FromContextError(s.ctx.Err()).Err()
+			return nil, &retry.Error{Attempts: s.started, Reason: stopReasonOf(s.ctx), Err: err}
+		}
+	}
+}
+
+// finish reports the winner, if any, then waits for every other attempt
+// still running (the caller has cancelled them) and reports it cancelled.
+// A winner still running (a stream committed by its buffer) is not waited
+// for twice: its end is skipped.
+func (s *hedgeSchedule) finish(win *attemptEnd) {
+	if win != nil {
+		s.c.observe(s.ctx, s.o, retry.Event{Kind: retry.HedgeWon, Method: s.method, Attempt: win.n, Hedge: true,
+			Code: win.code(), Err: win.err, Duration: win.took})
+	}
+	for ; s.pending > 0; s.pending-- {
+		a := <-s.results
+		if win != nil && a.n == win.n {
+			continue
+		}
+		s.c.observe(s.ctx, s.o, retry.Event{Kind: retry.HedgeCancelled, Method: s.method, Attempt: a.n, Hedge: true,
+			Code: a.code(), Err: a.err, Duration: a.took})
+	}
+}
