@@ -40,8 +40,7 @@ type plan struct {
 	waitForReady *bool
 	// throttling is the service config's retryThrottling; nil for none.
 	throttling *rsc.RetryThrottling
-	// hedge, when not nil, hedges unary calls; streaming calls then follow
-	// policy, the hedge's retry fallback.
+	// hedge, when not nil, hedges the method's calls; policy is then nil.
 	hedge *hedgePolicy
 }
 
@@ -158,13 +157,7 @@ func (c *client) buildPlan(o *options, method string) *plan {
 		hh.perAttemptTimeout = o.perAttemptTimeout
 		hh.quantile = o.hedgeQuantile
 		p.hedge = &hh
-		// Streams fall back to retrying on the non-fatal codes, before
-		// commit, after the hedging delay.
-		if len(h.nonFatal) > 0 {
-			pol.MaxAttempts = h.maxAttempts
-			pol.Codes = h.nonFatal
-			pol.Backoff = retry.Fixed(h.delay, 0)
-		}
+		return p
 	}
 	if pol.MaxAttempts > 1 || pol.PerAttemptTimeout > 0 {
 		p.policy = pol

@@ -59,16 +59,34 @@
 // # Hedging
 //
 // A method with an A6 hedgingPolicy (or every method, with [WithHedging])
-// is hedged: unary calls send the first attempt at once and another after
-// each hedging delay without a result, up to maxAttempts; the first OK or
-// fatal status wins, and every other attempt is cancelled and waited for
-// before the call returns. A non-fatal code sends the next hedge at once; a
-// pushback of n ms delays it to n ms, a negative one stops hedging. Hedges
-// share the retry throttle: none is sent while tokens are at or below half.
-// Each attempt has its own reply, header and trailer; the winner's are
-// handed to the caller. Streaming calls are not hedged (two attempts' reads
-// cannot be merged without buffering whole responses): they are retried on
-// the non-fatal codes before commit, after the hedging delay.
+// is hedged: the first attempt goes out at once and another after each
+// hedging delay without a result, up to maxAttempts; the first OK or fatal
+// status wins, and every other attempt is cancelled. A non-fatal code sends
+// the next hedge at once; a pushback of n ms delays it to n ms, a negative
+// one stops hedging. Hedges share the retry throttle: none is sent while
+// tokens are at or below half. [WithHedgeDelayQuantile] makes the delay
+// follow the method's recent latencies.
+//
+// Unary calls: each attempt has its own reply, header and trailer; the
+// winner's are handed to the caller, and the call returns once every other
+// attempt has ended.
+//
+// Streaming calls (all three kinds) are hedged until they commit. The first
+// attempt whose response headers arrive wins (a gRPC server sends them with
+// its first response message, or when the handler sends them explicitly):
+// the call commits to it, the others are cancelled, and the caller reads
+// the winner's stream alone, so it never sees a response twice or from two
+// attempts. Until then, every message the caller sends and the half-close
+// go to every attempt, in order, and a hedge started later gets them all
+// from the replay buffer; SendMsg only buffers, so a slow attempt never
+// holds the caller up, and an error from sending shows in RecvMsg. RecvMsg
+// and Header wait for the commit. A message that would overflow the replay
+// buffer commits the call to the running attempt that sent the most
+// messages, as A6 says, and is sent on it. An attempt that ends without
+// headers is settled like a unary attempt: OK or a fatal code ends the
+// call, a non-fatal one sends the next hedge. A failure after the commit is
+// returned as it is (retry.ErrCommitted). The caller's Header, Trailer,
+// Peer and OnFinish call options get the winner's, once.
 //
 // The interceptors are safe for concurrent use by any number of calls.
 package interceptors

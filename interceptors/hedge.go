@@ -38,14 +38,17 @@ type hedgeAttempt struct {
 }
 
 // callerAddrs are where the caller asked grpc to put the header, trailer
-// and peer of the call; the winning attempt's are copied there.
+// and peer of the call, and the caller's OnFinish callbacks: concurrent
+// attempts must not each write and call them, so the interceptor does it
+// once, for the attempt that decided the call.
 type callerAddrs struct {
 	header, trailer *metadata.MD
 	peer            *peer.Peer
+	onFinish        []func(error)
 }
 
-// splitCallOptions takes the caller's Header, Trailer and Peer options out
-// of opts, so that concurrent attempts do not write to the same place.
+// splitCallOptions takes the caller's Header, Trailer, Peer and OnFinish
+// options out of opts.
 func splitCallOptions(opts []grpc.CallOption) ([]grpc.CallOption, callerAddrs) {
 	var addrs callerAddrs
 	rest := make([]grpc.CallOption, 0, len(opts)+3)
@@ -57,11 +60,34 @@ func splitCallOptions(opts []grpc.CallOption) ([]grpc.CallOption, callerAddrs) {
 			addrs.trailer = o.TrailerAddr
 		case grpc.PeerCallOption:
 			addrs.peer = o.PeerAddr
+		case grpc.OnFinishCallOption:
+			addrs.onFinish = append(addrs.onFinish, o.OnFinish)
 		default:
 			rest = append(rest, o)
 		}
 	}
 	return rest, addrs
+}
+
+// publish hands the header, trailer and peer of the attempt that decided
+// the call to the caller (nil leaves an address as it is).
+func (a callerAddrs) publish(header, trailer metadata.MD, p *peer.Peer) {
+	if a.header != nil && header != nil {
+		*a.header = header
+	}
+	if a.trailer != nil && trailer != nil {
+		*a.trailer = trailer
+	}
+	if a.peer != nil && p != nil {
+		*a.peer = *p
+	}
+}
+
+// finished calls the caller's OnFinish callbacks with the call's error.
+func (a callerAddrs) finished(err error) {
+	for _, f := range a.onFinish {
+		f(err)
+	}
 }
 
 // hedgeUnary runs a unary call under h: the first attempt at once, another
@@ -99,27 +125,20 @@ func (c *client) hedgeUnary(ctx context.Context, o *options, h *hedgePolicy, th 
 	win, err := sch.run()
 	cancelAll()
 	sch.finish(win)
-	if win == nil {
-		return err
+	if win != nil {
+		if win.err == nil {
+			sch.record(win.took)
+		}
+		err = c.hedgeWon(attempts[win.n-1], out, addrs, th, sch.started)
 	}
-	if win.err == nil {
-		sch.record(win.took)
-	}
-	return c.hedgeWon(attempts[win.n-1], out, addrs, th, sch.started)
+	addrs.finished(err)
+	return err
 }
 
 // hedgeWon hands the winning attempt's reply, header, trailer and peer to
 // the caller and returns its result.
 func (c *client) hedgeWon(a *hedgeAttempt, out proto.Message, addrs callerAddrs, th *retry.Throttle, started int) error {
-	if addrs.header != nil {
-		*addrs.header = a.header
-	}
-	if addrs.trailer != nil {
-		*addrs.trailer = a.trailer
-	}
-	if addrs.peer != nil {
-		*addrs.peer = a.peer
-	}
+	addrs.publish(a.header, a.trailer, &a.peer)
 	if a.err != nil {
 		return &retry.Error{Attempts: started, Reason: retry.NonRetryable, Err: a.err}
 	}

@@ -15,7 +15,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
-	"github.com/resilience-go/grpc-resilience/faultinject"
 	"github.com/resilience-go/grpc-resilience/interceptors"
 	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 	"github.com/resilience-go/grpc-resilience/retry"
@@ -251,7 +250,7 @@ func TestHedgeCallerCancels(t *testing.T) {
 
 // TestHedgeThrottled: with retry throttling on and every attempt failing
 // with a non-fatal code, hedges stop once the tokens fall to half: over 100
-// calls the server sees at most 1.2 attempts per call.
+// calls of each kind the server sees at most 1.2 attempts per call.
 func TestHedgeThrottled(t *testing.T) {
 	cfg, err := rsc.Parse([]byte(`{
 		"methodConfig": [{"name": [{"service": "routeguide.RouteGuide"}],
@@ -260,33 +259,29 @@ func TestHedgeThrottled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, err := faultinject.ParseSpec("unavailable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := faultinject.New(rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := stubserver.Start(t, stubserver.Handlers{}, stubserver.WithServerOptions(grpc.ChainUnaryInterceptor(in.UnaryServerInterceptor())))
-	client := pbClient(srv.Dial(t, interceptors.DialOptions(interceptors.WithServiceConfig(cfg))...))
-	const calls = 100
-	ctx := testContext(t)
-	for i := range calls {
-		if _, err := client.GetFeature(ctx, &pb.Point{}); status.Code(err) != codes.Unavailable {
-			t.Fatalf("call %d = %v, want Unavailable", i+1, err)
-		}
-	}
-	perCall := float64(in.Stats().Calls) / calls
-	t.Logf("server attempts per call: %.2f", perCall)
-	if perCall > 1.2 {
-		t.Errorf("server attempts per call = %.2f, want <= 1.2", perCall)
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			in, srv := startInjected(t, stubserver.Start, "unavailable")
+			client := pbClient(srv.Dial(t, interceptors.DialOptions(interceptors.WithServiceConfig(cfg))...))
+			const calls = 100
+			ctx := testContext(t)
+			for i := range calls {
+				if err := k.call(ctx, client); status.Code(err) != codes.Unavailable {
+					t.Fatalf("call %d = %v, want Unavailable", i+1, err)
+				}
+			}
+			perCall := float64(in.Stats().Calls) / calls
+			t.Logf("server attempts per call: %.2f", perCall)
+			if perCall > 1.2 {
+				t.Errorf("server attempts per call = %.2f, want <= 1.2", perCall)
+			}
+		})
 	}
 }
 
-// TestHedgeServiceConfig: a service config's hedgingPolicy hedges unary
-// calls; streaming calls fall back to retries on the non-fatal codes, and
-// the caller sees every message once.
+// TestHedgeServiceConfig: a service config's hedgingPolicy hedges calls of
+// every kind; non-fatal codes send the next hedge at once, and the caller
+// sees every message once.
 func TestHedgeServiceConfig(t *testing.T) {
 	cfg, err := rsc.Parse([]byte(`{"methodConfig": [{"name": [{"service": "routeguide.RouteGuide"}],
 		"hedgingPolicy": {"maxAttempts": 3, "hedgingDelay": "0.001s", "nonFatalStatusCodes": ["UNAVAILABLE"]}}]}`))

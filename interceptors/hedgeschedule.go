@@ -24,6 +24,9 @@ type attemptEnd struct {
 	// won reports a stream attempt whose response headers committed the
 	// call to it.
 	won bool
+	// fatal reports a failure in the client that every attempt would meet
+	// (a message that cannot be sent): it ends the call whatever its code.
+	fatal bool
 }
 
 // code returns the attempt's status code, OK for nil and io.EOF.
@@ -149,7 +152,7 @@ func (s *hedgeSchedule) run() (*attemptEnd, error) {
 				return a, nil
 			}
 			code := a.code()
-			fatal := code == codes.OK || !slices.Contains(s.h.nonFatal, code)
+			fatal := a.fatal || code == codes.OK || !slices.Contains(s.h.nonFatal, code)
 			s.c.observe(s.ctx, s.o, retry.Event{Method: s.method, Attempt: a.n, Hedge: true, Code: code, Err: a.err,
 				Duration: a.took, Retry: !fatal && halt == 0 && s.started < s.h.maxAttempts})
 			if fatal {

@@ -76,10 +76,9 @@ func WithRetryTimes(n int) Option {
 // below 2 turns hedging off; there is no upper cap (A6's cap of 5 applies to
 // service configs). Hedged methods must be safe to run more than once.
 //
-// Unary calls are hedged. Streaming calls are not (their messages cannot be
-// read from two attempts at once without buffering whole responses): they
-// get retry semantics instead, up to maxAttempts attempts before commit,
-// retried on the nonFatal codes after delay.
+// Calls of all four kinds are hedged. A streaming call is hedged until it
+// commits: the first attempt whose response headers arrive wins, and every
+// message sent before then goes to every attempt (see the package doc).
 //
 // Default: no hedging.
 //

@@ -25,6 +25,9 @@ func (c *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 	p := c.planFor(o, method, override)
 	opts = withWaitForReady(p, opts)
 	th := c.throttle(p, cc)
+	if p.hedge != nil {
+		return c.newHedgeStream(ctx, o, p, th, desc, cc, method, streamer, opts), nil
+	}
 	if p.policy == nil && p.timeout <= 0 && th == nil {
 		return streamer(ctx, desc, cc, method, opts...)
 	}
@@ -84,9 +87,7 @@ type retryStream struct {
 	gen       int           // counts attempts that got a stream
 	settled   chan struct{} // closed when the current attempt is retried, committed or finished
 	committed bool
-	buf       []snapshot
-	bufArr    [1]snapshot // buf's first backing array: most streams send one message before commit
-	bufBytes  int
+	buf       replayBuffer
 	halfClose bool
 	recvBusy  bool
 	done      bool
@@ -114,7 +115,7 @@ func (s *retryStream) startAttemptLocked() (err error, trailer metadata.MD, ok b
 	s.cur, s.curCancel = cs, acancel
 	s.gen++
 	s.wakeLocked()
-	for _, snap := range s.buf {
+	for _, snap := range s.buf.msgs {
 		m, merr := snap.message()
 		if merr != nil {
 			return merr, nil, false
@@ -205,7 +206,7 @@ func (s *retryStream) wakeLocked() {
 
 func (s *retryStream) commitLocked() {
 	s.committed = true
-	s.buf, s.bufBytes = nil, 0
+	s.buf.reset()
 	s.wakeLocked()
 }
 
@@ -219,7 +220,7 @@ func (s *retryStream) finishLocked(err error) {
 		return
 	}
 	s.done, s.finalErr = true, err
-	s.buf, s.bufBytes = nil, 0
+	s.buf.reset()
 	if s.curCancel != nil {
 		s.curCancel()
 		s.curCancel = nil
@@ -247,40 +248,61 @@ func (sn snapshot) message() (proto.Message, error) {
 	return m, nil
 }
 
-// bufferLocked keeps a snapshot of m for replay, or commits the call when the
-// replay buffer would overflow or m cannot be snapshotted (not a proto
-// message). It reports whether m was kept.
-func (s *retryStream) bufferLocked(m any) bool {
+// replayBuffer keeps snapshots of the messages a stream call sent before
+// it committed.
+type replayBuffer struct {
+	msgs  []snapshot
+	first [1]snapshot // msgs' first backing array: most streams send one message before commit
+	bytes int
+}
+
+// add keeps a snapshot of m. It reports false, keeping nothing, when m is
+// not a proto message or cannot be encoded, or when keeping it would take
+// the buffer past limit bytes or maxReplayMessages messages.
+func (b *replayBuffer) add(m any, limit int) bool {
 	pm, ok := m.(proto.Message)
-	if !ok || len(s.buf) >= maxReplayMessages {
-		s.commitLocked()
+	if !ok || len(b.msgs) >= maxReplayMessages {
 		return false
 	}
 	size := proto.Size(pm)
-	if s.bufBytes+size > s.o.maxReplayBytes {
-		s.commitLocked()
+	if b.bytes+size > limit {
 		return false
 	}
 	wire, err := proto.MarshalOptions{}.MarshalAppend(make([]byte, 0, size), pm)
 	if err != nil {
 		// grpc's own encoding of m will fail the same way and end the call.
-		s.commitLocked()
 		return false
 	}
-	if s.buf == nil {
-		s.buf = s.bufArr[:0]
+	if b.msgs == nil {
+		b.msgs = b.first[:0]
 	}
-	s.buf = append(s.buf, snapshot{typ: pm, wire: wire})
-	s.bufBytes += len(wire)
+	b.msgs = append(b.msgs, snapshot{typ: pm, wire: wire})
+	b.bytes += len(wire)
 	return true
 }
 
-// unbufferLocked drops the last snapshot, of a message that failed to send.
-func (s *retryStream) unbufferLocked() {
-	if n := len(s.buf); n > 0 {
-		s.bufBytes -= len(s.buf[n-1].wire)
-		s.buf = s.buf[:n-1]
+// dropLast drops the last snapshot, of a message that failed to send.
+func (b *replayBuffer) dropLast() {
+	if n := len(b.msgs); n > 0 {
+		b.bytes -= len(b.msgs[n-1].wire)
+		b.msgs = b.msgs[:n-1]
 	}
+}
+
+// reset drops every snapshot.
+func (b *replayBuffer) reset() {
+	b.msgs, b.first, b.bytes = nil, [1]snapshot{}, 0
+}
+
+// bufferLocked keeps a snapshot of m for replay, or commits the call when
+// the replay buffer would overflow or m cannot be snapshotted. It reports
+// whether m was kept.
+func (s *retryStream) bufferLocked(m any) bool {
+	if s.buf.add(m, s.o.maxReplayBytes) {
+		return true
+	}
+	s.commitLocked()
+	return false
 }
 
 // SendMsg sends m on the current attempt, keeping it for replay until the
@@ -308,7 +330,7 @@ func (s *retryStream) SendMsg(m any) error {
 		// grpc ended the attempt, and a retry would send the same message.
 		if s.gen == gen && !s.done {
 			if buffered {
-				s.unbufferLocked()
+				s.buf.dropLast()
 			}
 			s.finishLocked(s.call.Err(err, retry.NonRetryable))
 		}

@@ -20,8 +20,9 @@ const (
 	AttemptDone EventKind = iota
 	// HedgeStarted: a hedged attempt was sent.
 	HedgeStarted
-	// HedgeWon: the attempt's result (OK or a fatal code) ended a hedged
-	// call.
+	// HedgeWon: the attempt won a hedged call: its result (OK or a fatal
+	// code) ended the call, or, for a stream, its response headers (or the
+	// replay buffer filling up) committed the call to it.
 	HedgeWon
 	// HedgeCancelled: the attempt was still running when another won, and
 	// was cancelled.
