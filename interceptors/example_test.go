@@ -3,6 +3,7 @@ package interceptors_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"sync/atomic"
 	"time"
@@ -108,6 +109,33 @@ func (slowFirstServer) GetFeature(ctx context.Context, p *pb.Point) (*pb.Feature
 	return &pb.Feature{Name: "Hedge Hill", Location: p}, nil
 }
 
+// RouteChat reads every note; the first attempt then waits until it is
+// cancelled, a hedge echoes the notes, naming its attempt.
+func (slowFirstServer) RouteChat(stream grpc.BidiStreamingServer[pb.RouteNote, pb.RouteNote]) error {
+	n := attemptOf(stream.Context())
+	var notes []*pb.RouteNote
+	for {
+		note, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		notes = append(notes, note)
+	}
+	if n == 1 {
+		<-stream.Context().Done()
+		return status.FromContextError(stream.Context().Err()).Err()
+	}
+	for _, note := range notes {
+		if err := stream.Send(&pb.RouteNote{Message: fmt.Sprintf("%s (attempt %d)", note.GetMessage(), n)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Hedging: a second attempt goes out 5 ms after the first; the first to
 // answer wins, and the other is cancelled.
 func ExampleWithHedging() {
@@ -128,4 +156,41 @@ func ExampleWithHedging() {
 	// Output:
 	// Hedge Hill <nil>
 	// [hedge-started:1 hedge-started:2 hedge-won:2 hedge-cancelled:1]
+}
+
+// Hedging a bidi stream: the notes sent before any answer go to every
+// attempt; the hedge that answers first wins, and the caller reads its
+// stream alone, every note once.
+func ExampleWithHedging_stream() {
+	conn, stop := serve(slowFirstServer{}, interceptors.DialOptions(
+		interceptors.WithHedging(2, 5*time.Millisecond, codes.Unavailable))...)
+	defer stop()
+
+	stream, err := pb.NewRouteGuideClient(conn).RouteChat(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, m := range []string{"north", "east"} {
+		if err := stream.Send(&pb.RouteNote{Message: m}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for {
+		note, err := stream.Recv()
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println(note.GetMessage())
+	}
+	// Output:
+	// north (attempt 2)
+	// east (attempt 2)
+	// EOF
 }
