@@ -274,9 +274,9 @@ func (s *hedgeStream) commitLocked(w *streamAttempt) {
 
 // commitFurthestLocked commits the call to the running attempt that sent
 // the most messages (the oldest of equals), as A6 does when the buffer
-// overflows. With wait, it waits for an attempt to be running if none is
-// (a hedge delayed by pushback); it returns at once if the call ended.
-func (s *hedgeStream) commitFurthestLocked(wait bool) {
+// overflows. If no attempt has opened its stream yet (or a hedge waits for
+// a pushback), it waits for one; it returns at once if the call ended.
+func (s *hedgeStream) commitFurthestLocked() {
 	for s.winner == nil && !s.done {
 		var best *streamAttempt
 		for _, a := range s.attempts {
@@ -286,9 +286,6 @@ func (s *hedgeStream) commitFurthestLocked(wait bool) {
 		}
 		if best != nil {
 			s.commitLocked(best)
-			return
-		}
-		if !wait {
 			return
 		}
 		s.cond.Wait()
@@ -348,7 +345,7 @@ func (s *hedgeStream) SendMsg(m any) error {
 			s.mu.Unlock()
 			return nil
 		}
-		s.commitFurthestLocked(true)
+		s.commitFurthestLocked()
 	}
 	w := s.winner
 	for w != nil && !w.senderDone {
@@ -458,11 +455,12 @@ func (s *hedgeStream) Trailer() metadata.MD {
 
 // Context returns the context of the attempt the caller sees. As for
 // retried streams, asking for it before commit commits the call, here to
-// the running attempt that sent the most; if no attempt is running, it
-// returns the call's context.
+// the running attempt that sent the most, waiting for one to have opened
+// its stream if need be; if the call ended without one, it returns the
+// call's context.
 func (s *hedgeStream) Context() context.Context {
 	s.mu.Lock()
-	s.commitFurthestLocked(false)
+	s.commitFurthestLocked()
 	a := s.decidedLocked()
 	s.mu.Unlock()
 	if a == nil || a.cs == nil {

@@ -656,3 +656,23 @@ func TestHedgeStreamRaces(t *testing.T) {
 		})
 	}
 }
+
+// TestHedgeStreamContextCommits: asking for the stream's context commits
+// the call to the running attempt, as for retried streams: its failure is
+// returned, with no hedge.
+func TestHedgeStreamContextCommits(t *testing.T) {
+	s := newScript(codes.Unavailable, codes.OK)
+	srv := startScript(t, s)
+	client := pbClient(srv.Dial(t, interceptors.DialOptions(interceptors.WithHedging(3, time.Hour, codes.Unavailable))...))
+	stream, err := client.ListFeatures(testContext(t), &pb.Rectangle{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stream.Context() == nil {
+		t.Fatal("Context() = nil")
+	}
+	_, err = stream.Recv()
+	if status.Code(err) != codes.Unavailable || !errors.Is(err, retry.ErrCommitted) || s.Attempts() != 1 {
+		t.Errorf("Recv = %v after %d attempts, want UNAVAILABLE, ErrCommitted, 1 attempt", err, s.Attempts())
+	}
+}
