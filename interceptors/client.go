@@ -2,6 +2,7 @@ package interceptors
 
 import (
 	"context"
+	"io"
 	"strconv"
 	"sync"
 	"time"
@@ -280,6 +281,65 @@ func stopReasonOf(ctx context.Context) retry.StopReason {
 		return retry.Deadline
 	}
 	return retry.Canceled
+}
+
+// onFinish holds the caller's grpc.OnFinish callbacks. grpc calls them
+// once per call; attempts would call them once each, so the interceptors
+// take them out of the attempts' options and call them once, when the call
+// ends. A nil *onFinish has none.
+type onFinish struct {
+	once sync.Once
+	fns  []func(error)
+}
+
+// takeOnFinish takes the OnFinish options out of opts; opts is returned
+// as it is, without allocating, when it holds none.
+func takeOnFinish(opts []grpc.CallOption) ([]grpc.CallOption, *onFinish) {
+	n := 0
+	for _, o := range opts {
+		if _, ok := o.(grpc.OnFinishCallOption); ok {
+			n++
+		}
+	}
+	if n == 0 {
+		return opts, nil
+	}
+	f := &onFinish{fns: make([]func(error), 0, n)}
+	rest := make([]grpc.CallOption, 0, len(opts)-n)
+	for _, o := range opts {
+		if of, ok := o.(grpc.OnFinishCallOption); ok {
+			f.fns = append(f.fns, of.OnFinish)
+			continue
+		}
+		rest = append(rest, o)
+	}
+	return rest, f
+}
+
+// call calls the callbacks with the call's error (nil for a stream's
+// io.EOF, as grpc-go does), the first time only.
+func (f *onFinish) call(err error) {
+	if f == nil {
+		return
+	}
+	f.once.Do(func() {
+		if err == io.EOF {
+			err = nil
+		}
+		for _, fn := range f.fns {
+			fn(err)
+		}
+	})
+}
+
+// onCancel calls the callbacks with ctx's status once ctx ends, for a
+// stream its caller ends by cancelling rather than by reading its status.
+// It returns the stop function, nil when there is nothing to call.
+func (f *onFinish) onCancel(ctx context.Context) func() bool {
+	if f == nil {
+		return nil
+	}
+	return context.AfterFunc(ctx, func() { f.call(status.FromContextError(ctx.Err()).Err()) })
 }
 
 // UnaryClientInterceptor returns an interceptor that retries unary calls as

@@ -44,7 +44,7 @@ type hedgeAttempt struct {
 type callerAddrs struct {
 	header, trailer *metadata.MD
 	peer            *peer.Peer
-	onFinish        []func(error)
+	onFinish        *onFinish
 }
 
 // splitCallOptions takes the caller's Header, Trailer, Peer and OnFinish
@@ -61,7 +61,10 @@ func splitCallOptions(opts []grpc.CallOption) ([]grpc.CallOption, callerAddrs) {
 		case grpc.PeerCallOption:
 			addrs.peer = o.PeerAddr
 		case grpc.OnFinishCallOption:
-			addrs.onFinish = append(addrs.onFinish, o.OnFinish)
+			if addrs.onFinish == nil {
+				addrs.onFinish = new(onFinish)
+			}
+			addrs.onFinish.fns = append(addrs.onFinish.fns, o.OnFinish)
 		default:
 			rest = append(rest, o)
 		}
@@ -83,12 +86,8 @@ func (a callerAddrs) publish(header, trailer metadata.MD, p *peer.Peer) {
 	}
 }
 
-// finished calls the caller's OnFinish callbacks with the call's error.
-func (a callerAddrs) finished(err error) {
-	for _, f := range a.onFinish {
-		f(err)
-	}
-}
+// finished calls the caller's OnFinish callbacks, once.
+func (a callerAddrs) finished(err error) { a.onFinish.call(err) }
 
 // hedgeUnary runs a unary call under h: the first attempt at once, another
 // after each delay without a result, until one attempt returns OK or a
@@ -125,6 +124,10 @@ func (c *client) hedgeUnary(ctx context.Context, o *options, h *hedgePolicy, th 
 	win, err := sch.run()
 	cancelAll()
 	sch.finish(win)
+	if win == nil && sch.last != nil {
+		last := attempts[sch.last.n-1]
+		addrs.publish(last.header, last.trailer, &last.peer)
+	}
 	if win != nil {
 		if win.err == nil {
 			sch.record(win.took)

@@ -305,13 +305,13 @@ func TestHedgeServiceConfig(t *testing.T) {
 
 // TestHedgeDelayQuantile: with an adaptive delay, once 16 calls are known
 // the hedge goes out after the p95 of their latencies, not after the
-// configured hour.
+// configured second.
 func TestHedgeDelayQuantile(t *testing.T) {
 	s := &hedgeServer{}
 	srv := s.start(t)
 	clk := &instantTimers{}
 	client := pbClient(srv.Dial(t, interceptors.DialOptions(
-		interceptors.WithHedging(2, time.Hour, codes.Unavailable),
+		interceptors.WithHedging(2, time.Second, codes.Unavailable),
 		interceptors.WithHedgeDelayQuantile(0.95),
 		interceptors.WithClock(clk))...))
 	ctx := testContext(t)
@@ -327,11 +327,11 @@ func TestHedgeDelayQuantile(t *testing.T) {
 		t.Fatalf("recorded %d hedge delays, want 17: %v", len(waits), waits)
 	}
 	for i, w := range waits[:16] {
-		if w != time.Hour {
-			t.Errorf("delay of call %d = %v, want the configured 1h (too few latencies known)", i+1, w)
+		if w != time.Second {
+			t.Errorf("delay of call %d = %v, want the configured 1s (too few latencies known)", i+1, w)
 		}
 	}
-	if w := waits[16]; w <= 0 || w >= time.Hour {
+	if w := waits[16]; w <= 0 || w >= time.Second {
 		t.Errorf("delay of call 17 = %v, want the p95 of the first 16 calls' latencies", w)
 	}
 }
@@ -358,4 +358,24 @@ func (c *instantTimers) Waits() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]time.Duration(nil), c.waits...)
+}
+
+// TestHedgePushbackPastDeadline: a pushback that would send the next hedge
+// after the call's deadline ends the call at once, with the last error,
+// when no other attempt is pending.
+func TestHedgePushbackPastDeadline(t *testing.T) {
+	s := &hedgeServer{codes: map[int]codes.Code{1: codes.Unavailable}, pushback: map[int]string{1: "60000"}}
+	srv := s.start(t)
+	client := pbClient(srv.Dial(t, interceptors.DialOptions(interceptors.WithHedging(3, time.Second, codes.Unavailable))...))
+	// The deadline is far enough for the call, and much nearer than the
+	// pushback.
+	ctx, cancel := context.WithTimeout(testContext(t), stubserver.DefaultTimeout/2)
+	defer cancel()
+	_, err := client.GetFeature(ctx, &pb.Point{})
+	if status.Code(err) != codes.Unavailable || ctx.Err() != nil {
+		t.Fatalf("GetFeature = %v (context: %v), want Unavailable before the deadline", err, ctx.Err())
+	}
+	if attempts, reason, _ := retry.Info(err); attempts != 1 || reason != retry.Deadline {
+		t.Errorf("retry.Info = %d attempts, %v; want 1, deadline", attempts, reason)
+	}
 }

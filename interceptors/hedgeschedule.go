@@ -62,6 +62,11 @@ type hedgeSchedule struct {
 	committed <-chan struct{}
 
 	started, pending int
+	// last is the last attempt that failed with a non-fatal code.
+	last *attemptEnd
+	// held are ends that run received after the call committed outside
+	// it: finish reports them with the others.
+	held []*attemptEnd
 }
 
 func (c *client) newHedgeSchedule(ctx context.Context, o *options, h *hedgePolicy, th *retry.Throttle, method string) *hedgeSchedule {
@@ -101,19 +106,25 @@ func (s *hedgeSchedule) run() (*attemptEnd, error) {
 	var (
 		timer   <-chan time.Time
 		stop    func() bool
-		last    *attemptEnd
 		halt    retry.StopReason // why no further hedge is sent; 0 while hedging goes on
+		late    bool             // the next hedge would go out after the deadline
 		nextIn  = s.delay
 		armNext = true
 	)
-	defer func() {
+	disarm := func() {
 		if stop != nil {
 			stop()
 		}
-	}()
-	// hedge sends the next attempt if the throttle allows it.
+		timer, stop = nil, nil
+	}
+	defer disarm()
+	// hedge sends the next attempt if the call's context and the throttle
+	// allow it.
 	hedge := func() bool {
-		if !s.th.Allowed() {
+		switch {
+		case s.ctx.Err() != nil:
+			return true // the loop returns on ctx.Done
+		case !s.th.Allowed():
 			halt = retry.Throttled
 			return true
 		}
@@ -126,30 +137,44 @@ func (s *hedgeSchedule) run() (*attemptEnd, error) {
 	for {
 		if armNext && halt == 0 && s.started < s.h.maxAttempts {
 			armNext = false
-			if stop != nil {
-				stop()
-				timer, stop = nil, nil
-			}
-			if nextIn <= 0 {
+			disarm()
+			late = false
+			switch {
+			case nextIn <= 0:
 				if !hedge() {
 					return nil, nil
 				}
 				continue
+			case s.pastDeadline(nextIn):
+				// The hedge would go out after the call's deadline: it is
+				// not scheduled, and with no attempt pending the call
+				// ends now.
+				late = true
+			default:
+				timer, stop = s.o.clock.NewTimer(nextIn)
 			}
-			timer, stop = s.o.clock.NewTimer(nextIn)
 		}
-		if s.pending == 0 && (halt != 0 || s.started >= s.h.maxAttempts) {
+		if s.pending == 0 && (halt != 0 || late || s.started >= s.h.maxAttempts) {
 			reason := halt
-			if reason == 0 {
+			switch {
+			case reason != 0:
+			case late:
+				reason = retry.Deadline
+			default:
 				reason = retry.Exhausted
 			}
-			return nil, &retry.Error{Attempts: s.started, Reason: reason, Err: last.err}
+			return nil, &retry.Error{Attempts: s.started, Reason: reason, Err: s.last.err}
 		}
 		select {
 		case a := <-s.results:
 			s.pending--
 			if a.won {
 				return a, nil
+			}
+			if s.committedNow() {
+				// It lost to the commit while it ended.
+				s.held = append(s.held, a)
+				return nil, nil
 			}
 			code := a.code()
 			fatal := a.fatal || code == codes.OK || !slices.Contains(s.h.nonFatal, code)
@@ -158,11 +183,12 @@ func (s *hedgeSchedule) run() (*attemptEnd, error) {
 			if fatal {
 				return a, nil
 			}
-			last = a
+			s.last = a
 			s.th.Failure()
 			if pb := retry.ParsePushback(a.trailer, status.Convert(a.err)); pb.Present {
 				if pb.Stop {
 					halt = retry.PushbackStop
+					disarm()
 					continue
 				}
 				nextIn = pb.Delay
@@ -184,6 +210,23 @@ func (s *hedgeSchedule) run() (*attemptEnd, error) {
 	}
 }
 
+// committedNow reports whether the call committed outside the schedule.
+func (s *hedgeSchedule) committedNow() bool {
+	select {
+	case <-s.committed:
+		return true
+	default:
+		return false
+	}
+}
+
+// pastDeadline reports whether a hedge sent after d would go out at or
+// after the call's deadline.
+func (s *hedgeSchedule) pastDeadline(d time.Duration) bool {
+	dl, ok := s.ctx.Deadline()
+	return ok && !s.o.clock.Now().Add(d).Before(dl)
+}
+
 // finish reports the winner, if any, then waits for every other attempt
 // still running (the caller has cancelled them) and reports it cancelled.
 // A winner still running (a stream committed by its buffer) is not waited
@@ -193,12 +236,17 @@ func (s *hedgeSchedule) finish(win *attemptEnd) {
 		s.c.observe(s.ctx, s.o, retry.Event{Kind: retry.HedgeWon, Method: s.method, Attempt: win.n, Hedge: true,
 			Code: win.code(), Err: win.err, Duration: win.took})
 	}
-	for ; s.pending > 0; s.pending-- {
-		a := <-s.results
+	cancelled := func(a *attemptEnd) {
 		if win != nil && a.n == win.n {
-			continue
+			return
 		}
 		s.c.observe(s.ctx, s.o, retry.Event{Kind: retry.HedgeCancelled, Method: s.method, Attempt: a.n, Hedge: true,
 			Code: a.code(), Err: a.err, Duration: a.took})
+	}
+	for _, a := range s.held {
+		cancelled(a)
+	}
+	for ; s.pending > 0; s.pending-- {
+		cancelled(<-s.results)
 	}
 }

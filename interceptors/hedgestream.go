@@ -51,7 +51,7 @@ type hedgeStream struct {
 	streamer  grpc.Streamer
 	opts      []grpc.CallOption // without the caller's Header, Trailer, Peer and OnFinish
 	addrs     callerAddrs
-	ready     chan struct{} // closed once the call committed or ended
+	ready     chan struct{} // closed once the call committed, or ended and OnFinish was called
 
 	mu sync.Mutex
 	// cond is signalled when the buffer, the half-close, the commit or the
@@ -64,6 +64,9 @@ type hedgeStream struct {
 	final     *streamAttempt // the attempt whose end ended the uncommitted call, if any
 	done      bool           // the call ended for the caller: RecvMsg returns finalErr
 	finalErr  error
+	// stopAbandon stops the watch, from the commit on, for a caller that
+	// ends the committed call by its context.
+	stopAbandon func() bool
 }
 
 // streamAttempt is one attempt of a hedged stream.
@@ -113,12 +116,17 @@ func (s *hedgeStream) coordinate() {
 			s.endLocked(final, &retry.Error{Attempts: len(s.attempts), Reason: retry.NonRetryable, Err: win.err})
 		}
 	default:
-		s.endLocked(nil, err)
+		var last *streamAttempt
+		if s.sch.last != nil {
+			last = s.attempts[s.sch.last.n-1]
+		}
+		s.endLocked(last, err)
 	}
-	ended := s.done
+	ended := s.winner == nil
 	s.mu.Unlock()
 	if ended {
 		s.addrs.finished(s.finalErr)
+		close(s.ready)
 	}
 	s.sch.finish(win)
 }
@@ -263,6 +271,7 @@ func sendSnapshot(cs grpc.ClientStream, snap snapshot) error {
 // commitLocked commits the call to w and cancels every other attempt.
 func (s *hedgeStream) commitLocked(w *streamAttempt) {
 	s.winner = w
+	s.stopAbandon = context.AfterFunc(s.hctx, s.abandoned)
 	for _, a := range s.attempts {
 		if a != w {
 			a.cancel()
@@ -292,8 +301,23 @@ func (s *hedgeStream) commitFurthestLocked() {
 	}
 }
 
+// abandoned ends the committed call when its context ended before the
+// caller read its end: OnFinish still hears of it, once.
+func (s *hedgeStream) abandoned() {
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return
+	}
+	err := &retry.Error{Attempts: len(s.attempts), Reason: stopReasonOf(s.ctx), Err: status.FromContextError(s.hctx.Err()).Err()}
+	s.done, s.finalErr = true, err
+	s.mu.Unlock()
+	s.addrs.finished(err)
+}
+
 // endLocked ends the uncommitted call with err (io.EOF for OK), decided by
-// final's end (nil when no attempt decided it). Every attempt is cancelled.
+// final's end (or the last to fail; nil for none). Every attempt is
+// cancelled. The caller closes ready once OnFinish was called.
 func (s *hedgeStream) endLocked(final *streamAttempt, err error) {
 	s.done, s.final, s.finalErr = true, final, err
 	s.buf.reset()
@@ -305,7 +329,6 @@ func (s *hedgeStream) endLocked(final *streamAttempt, err error) {
 		s.th.Success()
 	}
 	s.publishLocked(final)
-	close(s.ready)
 	s.cond.Broadcast()
 }
 
@@ -338,7 +361,7 @@ func (s *hedgeStream) SendMsg(m any) error {
 	if s.winner == nil {
 		if s.done {
 			s.mu.Unlock()
-			return io.EOF
+			return endedSend(s.desc)
 		}
 		if s.buf.add(m, s.o.maxReplayBytes) {
 			s.cond.Broadcast()
@@ -353,7 +376,7 @@ func (s *hedgeStream) SendMsg(m any) error {
 	}
 	s.mu.Unlock()
 	if w == nil || w.cs == nil {
-		return io.EOF // the call ended while m waited
+		return endedSend(s.desc) // the call ended while m waited
 	}
 	return w.cs.SendMsg(m)
 }
@@ -414,6 +437,7 @@ func (s *hedgeStream) finishCommitted(w *streamAttempt, err error) error {
 	}
 	s.done, s.finalErr = true, err
 	s.publishLocked(w)
+	s.stopAbandon()
 	s.cancelAll()
 	if s.cancel != nil {
 		s.cancel()

@@ -375,7 +375,7 @@ func TestHedgeStreamLateHedgeReplays(t *testing.T) {
 			srv := s.start(t)
 			clk := newTriggerClock()
 			client := pbClient(srv.Dial(t, interceptors.DialOptions(
-				interceptors.WithHedging(2, time.Hour, codes.Unavailable), interceptors.WithClock(clk))...))
+				interceptors.WithHedging(2, time.Second, codes.Unavailable), interceptors.WithClock(clk))...))
 			ctx := testContext(t)
 			var stream grpc.ClientStream
 			var want []string

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -178,5 +180,44 @@ func TestAttemptsDoNotMultiply(t *testing.T) {
 				t.Errorf("server saw %d attempts, want exactly 3", got)
 			}
 		})
+	}
+}
+
+// TestOnFinishOnce: grpc calls an OnFinish callback once per call, with the
+// call's status; a retried or hedged call of any kind makes several
+// attempts and must still call it once.
+func TestOnFinishOnce(t *testing.T) {
+	modes := []struct {
+		name string
+		opt  interceptors.Option
+	}{
+		{"retry", interceptors.WithRetryTimes(2)},
+		{"hedging", interceptors.WithHedging(3, time.Second, codes.Unavailable)},
+	}
+	for _, m := range modes {
+		for _, k := range kinds {
+			for _, fail := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/fail=%v", m.name, k.name, fail), func(t *testing.T) {
+					s := newScript(codes.Unavailable, codes.Unavailable)
+					if fail {
+						s = newScript(codes.Unavailable, codes.Unavailable, codes.Unavailable)
+					}
+					srv := startScript(t, s)
+					client := pbClient(srv.Dial(t, interceptors.DialOptions(m.opt)...))
+					var mu sync.Mutex
+					var got []error
+					err := k.call(testContext(t), client, grpc.OnFinish(func(err error) {
+						mu.Lock()
+						defer mu.Unlock()
+						got = append(got, err)
+					}))
+					mu.Lock()
+					defer mu.Unlock()
+					if len(got) != 1 || status.Code(got[0]) != status.Code(err) || (err == nil) != (got[0] == nil) {
+						t.Errorf("call = %v; OnFinish called with %v, want once with the call's status", err, got)
+					}
+				})
+			}
+		}
 	}
 }

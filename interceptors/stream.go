@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/resilience-go/grpc-resilience/retry"
@@ -32,10 +33,12 @@ func (c *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 		return streamer(ctx, desc, cc, method, opts...)
 	}
 	s := &retryStream{
-		c: c, o: o, desc: desc, cc: cc, method: method, streamer: streamer, opts: opts,
+		c: c, o: o, desc: desc, cc: cc, method: method, streamer: streamer,
 		pol: retry.Policy{MaxAttempts: 1},
 	}
+	s.opts, s.fin = takeOnFinish(opts)
 	s.ctx, s.cancel = callContext(ctx, p)
+	s.stopFin = s.fin.onCancel(s.ctx)
 	if p.policy != nil {
 		s.pol = *p.policy
 	}
@@ -74,7 +77,9 @@ type retryStream struct {
 	cc       *grpc.ClientConn
 	method   string
 	streamer grpc.Streamer
-	opts     []grpc.CallOption
+	opts     []grpc.CallOption // without the caller's OnFinish
+	fin      *onFinish         // the caller's OnFinish, called once
+	stopFin  func() bool       // stops calling fin when the context ends; nil without fin
 	pol      retry.Policy
 	throttle *retry.Throttle // the target's, for successes; nil for none
 
@@ -221,6 +226,10 @@ func (s *retryStream) finishLocked(err error) {
 	}
 	s.done, s.finalErr = true, err
 	s.buf.reset()
+	if s.fin != nil {
+		s.stopFin()
+		s.fin.call(err)
+	}
 	if s.curCancel != nil {
 		s.curCancel()
 		s.curCancel = nil
@@ -231,19 +240,30 @@ func (s *retryStream) finishLocked(err error) {
 	s.wakeLocked()
 }
 
+// endedSend is what SendMsg returns once the call has ended: io.EOF, or,
+// as grpc-go does, nil for a call whose client sends one message (the
+// generated code would hand io.EOF to the caller in place of the status,
+// which RecvMsg returns).
+func endedSend(desc *grpc.StreamDesc) error {
+	if desc.ClientStreams {
+		return io.EOF
+	}
+	return nil
+}
+
 // snapshot is a sent message as it was when sent: its encoding, so that a
 // caller reusing the message value between sends cannot change what a retry
 // replays.
 type snapshot struct {
-	typ  proto.Message // the message, for its type only
+	typ  protoreflect.MessageType // taken when sent: the caller's message may change after
 	wire []byte
 }
 
 // message decodes the snapshot into a new message of its type.
 func (sn snapshot) message() (proto.Message, error) {
-	m := sn.typ.ProtoReflect().New().Interface()
+	m := sn.typ.New().Interface()
 	if err := proto.Unmarshal(sn.wire, m); err != nil {
-		return nil, status.Errorf(codes.Internal, "grpc-resilience: replaying a %T: %v", sn.typ, err)
+		return nil, status.Errorf(codes.Internal, "grpc-resilience: replaying a %s: %v", sn.typ.Descriptor().FullName(), err)
 	}
 	return m, nil
 }
@@ -276,7 +296,7 @@ func (b *replayBuffer) add(m any, limit int) bool {
 	if b.msgs == nil {
 		b.msgs = b.first[:0]
 	}
-	b.msgs = append(b.msgs, snapshot{typ: pm, wire: wire})
+	b.msgs = append(b.msgs, snapshot{typ: pm.ProtoReflect().Type(), wire: wire})
 	b.bytes += len(wire)
 	return true
 }
@@ -307,13 +327,13 @@ func (s *retryStream) bufferLocked(m any) bool {
 
 // SendMsg sends m on the current attempt, keeping it for replay until the
 // call commits. If the attempt ended and is retried, m is replayed on the
-// new attempt and SendMsg returns nil; if the call ended, it returns io.EOF
-// and RecvMsg returns the status.
+// new attempt and SendMsg returns nil; if the call ended, it returns
+// endedSend and RecvMsg returns the status.
 func (s *retryStream) SendMsg(m any) error {
 	s.mu.Lock()
 	if s.done {
 		s.mu.Unlock()
-		return io.EOF
+		return endedSend(s.desc)
 	}
 	buffered := !s.committed && s.bufferLocked(m)
 	cs, gen := s.cur, s.gen
@@ -341,7 +361,7 @@ func (s *retryStream) SendMsg(m any) error {
 		case s.gen != gen && !s.done:
 			return nil // retried: m was in the buffer and was replayed
 		case s.done, s.committed, s.gen != gen:
-			return io.EOF
+			return endedSend(s.desc)
 		case s.recvBusy:
 			s.waitSettledLocked()
 		default:

@@ -24,7 +24,7 @@ type unaryState struct {
 
 var unaryStates = sync.Pool{New: func() any { return new(unaryState) }}
 
-func (c *client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+func (c *client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) (err error) {
 	o, opts, override := c.callOptions(opts)
 	p := c.planFor(o, method, override)
 	opts = withWaitForReady(p, opts)
@@ -44,6 +44,10 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 		return err
 	}
 
+	opts, fin := takeOnFinish(opts)
+	if fin != nil {
+		defer func() { fin.call(err) }()
+	}
 	st := unaryStates.Get().(*unaryState)
 	defer func() {
 		*st = unaryState{}
