@@ -88,5 +88,20 @@
 // returned as it is (retry.ErrCommitted). The caller's Header, Trailer,
 // Peer and OnFinish call options get the winner's, once.
 //
+// # Server side
+//
+// [NewServer] (or [UnaryServerInterceptor] and [StreamServerInterceptor])
+// gives servers the other half of the contract, before the handler runs: a
+// call whose deadline has passed or leaves less than [WithMinBudget] is
+// answered DEADLINE_EXCEEDED, trailers-only; a call over
+// [WithConcurrencyLimit] or [WithMethodConcurrencyLimit] is shed at once
+// with UNAVAILABLE (or RESOURCE_EXHAUSTED, [WithShedCode]) and a
+// grpc-retry-pushback-ms trailer ([WithShedPushback], 50ms by default) that
+// this package's clients obey; [WithMaxDeadline] bounds every handler. Around
+// the handler, go-grpc-middleware's recovery interceptor turns a panic into
+// INTERNAL, and handler errors get honest codes: context errors become
+// DEADLINE_EXCEEDED or CANCELLED, plain errors UNKNOWN with their message.
+// Server.Stats counts calls, expired, shed, panics and handlers in flight.
+//
 // The interceptors are safe for concurrent use by any number of calls.
 package interceptors

@@ -36,8 +36,13 @@ func (s *flakyServer) GetFeature(ctx context.Context, p *pb.Point) (*pb.Feature,
 // serve starts srv over an in-memory connection and returns a client
 // connection made with opts, and a function that stops both.
 func serve(srv pb.RouteGuideServer, opts ...grpc.DialOption) (*grpc.ClientConn, func()) {
+	return serveWith(srv, nil, opts...)
+}
+
+// serveWith is serve with server options.
+func serveWith(srv pb.RouteGuideServer, sopts []grpc.ServerOption, opts ...grpc.DialOption) (*grpc.ClientConn, func()) {
 	lis := bufconn.Listen(1 << 20)
-	s := grpc.NewServer()
+	s := grpc.NewServer(sopts...)
 	pb.RegisterRouteGuideServer(s, srv)
 	go s.Serve(lis)
 	opts = append(opts,
@@ -193,4 +198,52 @@ func ExampleWithHedging_stream() {
 	// north (attempt 2)
 	// east (attempt 2)
 	// EOF
+}
+
+// panickyServer panics on GetFeature for latitude 1.
+type panickyServer struct {
+	pb.UnimplementedRouteGuideServer
+}
+
+func (panickyServer) GetFeature(_ context.Context, p *pb.Point) (*pb.Feature, error) {
+	if p.GetLatitude() == 1 {
+		panic("bad latitude")
+	}
+	return &pb.Feature{Name: "Steady Point"}, nil
+}
+
+// The server side: a call without enough time left is rejected before the
+// handler runs; a panic becomes INTERNAL, and the server keeps serving.
+func ExampleNewServer() {
+	guard, err := interceptors.NewServer(
+		interceptors.WithMinBudget(time.Second),
+		interceptors.WithConcurrencyLimit(100),
+		interceptors.WithPanicHandler(func(context.Context, any, []byte) {}), // log it here
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	conn, stop := serveWith(panickyServer{}, []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(guard.UnaryServerInterceptor()),
+		grpc.ChainStreamInterceptor(guard.StreamServerInterceptor()),
+	})
+	defer stop()
+	client := pb.NewRouteGuideClient(conn)
+
+	short, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err = client.GetFeature(short, &pb.Point{})
+	fmt.Println("500ms left:", status.Code(err))
+	_, err = client.GetFeature(context.Background(), &pb.Point{Latitude: 1})
+	fmt.Println("panic:", status.Code(err))
+	f, err := client.GetFeature(context.Background(), &pb.Point{})
+	fmt.Println("then:", f.GetName(), err)
+	st := guard.Stats()
+	fmt.Println(st.Calls, "calls,", st.Expired, "expired,", st.Panics, "panic")
+	// Output:
+	// 500ms left: DeadlineExceeded
+	// panic: Internal
+	// then: Steady Point <nil>
+	// 3 calls, 1 expired, 1 panic
 }

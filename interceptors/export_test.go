@@ -42,3 +42,8 @@ func (c *RecordingClock) Waits() []time.Duration {
 func WithClock(c clock) Option {
 	return Option{apply: func(o *options) { o.clock = c }}
 }
+
+// WithServerClock replaces a Server's clock.
+func WithServerClock(c clock) ServerOption {
+	return ServerOption{apply: func(o *serverOptions) { o.clock = c }}
+}
