@@ -56,6 +56,18 @@
 //   - Observability: [WithObserver] sees every attempt; retry.SlogObserver
 //     logs them with log/slog.
 //
+// # Deadline propagation
+//
+// A server that calls other services while serving a request should make
+// those calls with the request's context, so that they share its deadline.
+// [WithDeadlineMargin] keeps a safety margin of that deadline back: every
+// call with a deadline runs with the deadline minus the margin, so a chain
+// of services stops working before the first caller gives up, and each hop
+// keeps time to answer. A call with no more than the margin left is not
+// sent; it fails at once with DEADLINE_EXCEEDED and is not retried.
+// [Downstream] shortens a context the same way, for work that does not go
+// through the interceptors.
+//
 // # Hedging
 //
 // A method with an A6 hedgingPolicy (or every method, with [WithHedging])

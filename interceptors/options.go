@@ -33,6 +33,7 @@ type options struct {
 	jitter            float64
 	codes             []codes.Code
 	perAttemptTimeout time.Duration
+	deadlineMargin    time.Duration
 	idempotent        *bool
 	idempotentMethods map[string]bool
 	maxReplayBytes    int
@@ -130,6 +131,21 @@ func WithCodes(cs ...codes.Code) Option {
 // Default: 0, no per-attempt timeout.
 func WithPerAttemptTimeout(d time.Duration) Option {
 	return Option{apply: func(o *options) { o.perAttemptTimeout = max(d, 0) }}
+}
+
+// WithDeadlineMargin keeps d of every call's deadline back: a call whose
+// context has a deadline runs with that deadline minus d, retries, hedges
+// and waits included. A server that calls other services with its incoming
+// context thus stops them d before its own caller gives up, and keeps d to
+// answer. A call with d or less left is not sent: it fails at once with
+// DEADLINE_EXCEEDED and is not retried. Calls without a deadline are
+// unchanged; the service config timeout applies after the margin, as the
+// client's own. Zero or less turns it off. See Downstream for a context
+// that does not go through the interceptors.
+//
+// Default: 0, no margin.
+func WithDeadlineMargin(d time.Duration) Option {
+	return Option{apply: func(o *options) { o.deadlineMargin = max(d, 0) }}
 }
 
 // WithIdempotent declares whether the called method is idempotent, which

@@ -23,6 +23,18 @@ const maxReplayMessages = 1 << 16
 
 func (c *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	o, opts, override := c.callOptions(opts)
+	var release context.CancelFunc // the margin's; nil without one
+	if o.deadlineMargin > 0 {
+		mctx, cancel, err := withMargin(ctx, o.deadlineMargin, opts)
+		if err != nil {
+			return nil, err
+		}
+		if cancel != nil {
+			// The call's end, however it comes, releases the margin.
+			ctx, release = mctx, cancel
+			opts = append(opts[:len(opts):len(opts)], grpc.OnFinish(func(error) { cancel() }))
+		}
+	}
 	p := c.planFor(o, method, override)
 	opts = withWaitForReady(p, opts)
 	th := c.throttle(p, cc)
@@ -30,7 +42,11 @@ func (c *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 		return c.newHedgeStream(ctx, o, p, th, desc, cc, method, streamer, opts), nil
 	}
 	if p.policy == nil && p.timeout <= 0 && th == nil {
-		return streamer(ctx, desc, cc, method, opts...)
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil && release != nil {
+			release() // in case the failure came before grpc-go
+		}
+		return cs, err
 	}
 	s := &retryStream{
 		c: c, o: o, desc: desc, cc: cc, method: method, streamer: streamer,

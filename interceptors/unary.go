@@ -26,6 +26,16 @@ var unaryStates = sync.Pool{New: func() any { return new(unaryState) }}
 
 func (c *client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) (err error) {
 	o, opts, override := c.callOptions(opts)
+	if o.deadlineMargin > 0 {
+		mctx, mcancel, merr := withMargin(ctx, o.deadlineMargin, opts)
+		if merr != nil {
+			return merr
+		}
+		if mcancel != nil {
+			defer mcancel()
+		}
+		ctx = mctx
+	}
 	p := c.planFor(o, method, override)
 	opts = withWaitForReady(p, opts)
 	ctx, cancel := callContext(ctx, p)
