@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -31,15 +34,18 @@ const defaultShedPushback = 50 * time.Millisecond
 // INTERNAL. For each call, in order:
 //
 //  1. Deadline guard: a call whose deadline has passed, or leaves less than
-//     the minimum budget, is answered DEADLINE_EXCEEDED (trailers-only)
-//     before the handler runs, and counted in Expired.
+//     the minimum budget, is answered DEADLINE_EXCEEDED (trailers-only, with
+//     a pushback of -1: a retry would have less time still) before the
+//     handler runs, and counted in Expired.
 //  2. Load shedding: a call over the server's or its method's concurrency
 //     limit is answered with the shed code (UNAVAILABLE by default) and the
 //     trailer grpc-retry-pushback-ms, before the handler runs, and counted
 //     in Shed. Calls never queue, so none waits past its deadline.
 //  3. Deadline cap: the handler's context ends at the call's deadline or
 //     after the maximum deadline, whichever comes first; a call with no
-//     deadline gets the maximum.
+//     deadline gets the maximum. grpc cannot end the call itself early: a
+//     streaming handler blocked receiving from a client that sends nothing
+//     stays blocked, so such handlers must watch stream.Context().
 //  4. The handler runs under go-grpc-middleware's recovery interceptor: a
 //     panic becomes INTERNAL (its value is not sent to the client; the panic
 //     handler sees it) and the server keeps serving.
@@ -57,6 +63,7 @@ type Server struct {
 	all          slots
 	shedCode     codes.Code
 	shedTrailer  metadata.MD
+	stopTrailer  metadata.MD // a pushback that tells clients not to retry
 	onPanic      func(ctx context.Context, p any, stack []byte)
 	recoverUnary grpc.UnaryServerInterceptor
 	recoverStrm  grpc.StreamServerInterceptor
@@ -201,7 +208,7 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 		return nil, fmt.Errorf("interceptors: WithConcurrencyLimit(%d): must be >= 0", o.limit)
 	case o.shedCode != codes.Unavailable && o.shedCode != codes.ResourceExhausted:
 		return nil, fmt.Errorf("interceptors: WithShedCode(%v): must be UNAVAILABLE or RESOURCE_EXHAUSTED", o.shedCode)
-	case o.shedPushback.Milliseconds() > math.MaxInt32 || o.shedPushback.Milliseconds() < math.MinInt32:
+	case pushbackMs(o.shedPushback) > math.MaxInt32:
 		return nil, fmt.Errorf("interceptors: WithShedPushback(%v): milliseconds must fit in an int32", o.shedPushback)
 	}
 	s := &Server{
@@ -210,10 +217,15 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 		all:         slots{limit: int64(o.limit)},
 		shedCode:    o.shedCode,
 		shedTrailer: metadata.Pairs(pushbackKey, strconv.FormatInt(pushbackMs(o.shedPushback), 10)),
+		stopTrailer: metadata.Pairs(pushbackKey, "-1"),
 		onPanic:     o.onPanic,
 		clock:       o.clock,
 	}
-	for m, n := range o.methodLimits {
+	for _, m := range slices.Sorted(maps.Keys(o.methodLimits)) {
+		n := o.methodLimits[m]
+		if !validFullMethod(m) {
+			return nil, fmt.Errorf("interceptors: WithMethodConcurrencyLimit(%q, %d): the method must be \"/package.Service/Method\"", m, n)
+		}
 		if n < 1 {
 			return nil, fmt.Errorf("interceptors: WithMethodConcurrencyLimit(%q, %d): must be >= 1", m, n)
 		}
@@ -231,12 +243,19 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 	return s, nil
 }
 
-// pushbackMs is d in whole milliseconds; a negative d is -1 (do not retry).
+// validFullMethod reports whether m has the form "/service/method".
+func validFullMethod(m string) bool {
+	service, method, ok := strings.Cut(strings.TrimPrefix(m, "/"), "/")
+	return strings.HasPrefix(m, "/") && ok && service != "" && method != "" && !strings.Contains(method, "/")
+}
+
+// pushbackMs is d in milliseconds, rounded up so that a positive d never
+// reads "retry at once"; a negative d is -1 (do not retry).
 func pushbackMs(d time.Duration) int64 {
 	if d < 0 {
 		return -1
 	}
-	return d.Milliseconds()
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
 }
 
 func logPanic(ctx context.Context, p any, stack []byte) {
@@ -266,26 +285,29 @@ func (s *Server) Stats() ServerStats {
 
 // admit runs the deadline guard and takes the call's concurrency slots. On
 // success it returns the handler's context and the function that ends the
-// call; otherwise the status error to answer with.
-func (s *Server) admit(ctx context.Context, method string) (context.Context, func(), error) {
+// call; otherwise the status error to answer with, its trailer set with
+// setTrailer.
+func (s *Server) admit(ctx context.Context, method string, setTrailer func(metadata.MD) error) (context.Context, func(), error) {
 	s.calls.Add(1)
 	now := s.clock.Now()
 	if dl, ok := ctx.Deadline(); ok {
 		if left := dl.Sub(now); left <= 0 || left < s.minBudget {
 			s.expired.Add(1)
+			// A retry would have even less time: tell clients not to.
+			_ = setTrailer(s.stopTrailer)
 			return nil, nil, status.Errorf(codes.DeadlineExceeded,
 				"grpc-resilience: %v left of the deadline, below the server's minimum budget of %v", max(left, 0), s.minBudget)
 		}
 	}
 	ms := s.methodLimits[method]
 	if ms != nil && !ms.take() {
-		return nil, nil, s.shedCall(ctx, method)
+		return nil, nil, s.shedCall(method, setTrailer)
 	}
 	if !s.all.take() {
 		if ms != nil {
 			ms.release()
 		}
-		return nil, nil, s.shedCall(ctx, method)
+		return nil, nil, s.shedCall(method, setTrailer)
 	}
 	cancel := context.CancelFunc(func() {})
 	if s.maxDeadline > 0 {
@@ -302,18 +324,18 @@ func (s *Server) admit(ctx context.Context, method string) (context.Context, fun
 
 // shedCall counts a shed call, sets its pushback trailer, and returns its
 // status.
-func (s *Server) shedCall(ctx context.Context, method string) error {
+func (s *Server) shedCall(method string, setTrailer func(metadata.MD) error) error {
 	s.shed.Add(1)
-	// The trailer goes out with the status, trailers-only; SetTrailer
+	// The trailer goes out with the status, trailers-only; setting it
 	// fails only off a server call, where there is no one to tell.
-	_ = grpc.SetTrailer(ctx, s.shedTrailer)
+	_ = setTrailer(s.shedTrailer)
 	return status.Errorf(s.shedCode, "grpc-resilience: %s is over its concurrency limit", method)
 }
 
 // UnaryServerInterceptor returns the Server's unary interceptor.
 func (s *Server) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		hctx, done, err := s.admit(ctx, info.FullMethod)
+		hctx, done, err := s.admit(ctx, info.FullMethod, func(md metadata.MD) error { return grpc.SetTrailer(ctx, md) })
 		if err != nil {
 			return nil, err
 		}
@@ -326,7 +348,7 @@ func (s *Server) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 // StreamServerInterceptor returns the Server's stream interceptor.
 func (s *Server) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		hctx, done, err := s.admit(ss.Context(), info.FullMethod)
+		hctx, done, err := s.admit(ss.Context(), info.FullMethod, func(md metadata.MD) error { ss.SetTrailer(md); return nil })
 		if err != nil {
 			return err
 		}
@@ -357,9 +379,11 @@ func normalizeErr(err error) error {
 }
 
 // UnaryServerInterceptor returns the unary interceptor of a Server made
-// from opts. Invalid options cannot be reported here: every call is then
-// answered INTERNAL with the option's error. Use NewServer to see the error
-// at start-up, and for the counters.
+// from opts. Each call of it (and of StreamServerInterceptor) makes a
+// Server of its own, with limits and counters of its own: use NewServer to
+// share one between both kinds of call, to read its counters, and to see an
+// invalid option's error at start-up. Here an invalid option cannot be
+// reported: every call is answered INTERNAL with its error.
 func UnaryServerInterceptor(opts ...ServerOption) grpc.UnaryServerInterceptor {
 	s, err := NewServer(opts...)
 	if err != nil {

@@ -92,8 +92,14 @@ func TestServerGuard(t *testing.T) {
 				if len(header) != 0 {
 					t.Errorf("header = %v, want none (trailers-only)", header)
 				}
-				if st := g.Stats(); st.Calls != 1 || st.Expired != 1 || st.InFlight != 0 {
-					t.Errorf("Stats() = %+v, want 1 call, 1 expired, none in flight", st)
+				// A client of this package that would retry the code
+				// (an idempotent method) is told not to.
+				idem := pbClient(srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(3), interceptors.WithIdempotent(true))...))
+				if err := k.call(ctx, idem); status.Code(err) != codes.DeadlineExceeded || !errors.Is(err, retry.ErrPushback) {
+					t.Errorf("retrying call = %v, want DEADLINE_EXCEEDED, stopped by the pushback", err)
+				}
+				if st := g.Stats(); st.Calls != 2 || st.Expired != 2 || st.InFlight != 0 {
+					t.Errorf("Stats() = %+v, want 2 calls, 2 expired, none in flight", st)
 				}
 			})
 		}
@@ -435,6 +441,8 @@ func TestNewServerErrors(t *testing.T) {
 		{interceptors.WithMaxDeadline(-time.Second), "WithMaxDeadline(-1s)"},
 		{interceptors.WithConcurrencyLimit(-1), "WithConcurrencyLimit(-1)"},
 		{interceptors.WithMethodConcurrencyLimit("/a.B/C", 0), `WithMethodConcurrencyLimit("/a.B/C", 0)`},
+		{interceptors.WithMethodConcurrencyLimit("GetFeature", 1), `WithMethodConcurrencyLimit("GetFeature", 1)`},
+		{interceptors.WithMethodConcurrencyLimit("/a.B/", 1), `WithMethodConcurrencyLimit("/a.B/", 1)`},
 		{interceptors.WithShedCode(codes.Internal), "WithShedCode(Internal)"},
 		{interceptors.WithShedPushback(1 << 62), "WithShedPushback("},
 	} {
