@@ -1,13 +1,17 @@
 // Command routeguide-server serves the route guide example service with its
-// embedded feature database, and injects faults into it on request. It is
-// the server every retry, hedging and chaos test in the project runs
-// against.
+// embedded feature database, guards it with an interceptors.Server
+// (deadline guard, load shedding, deadline cap, panic recovery), and
+// injects faults into it on request. It is the server every retry, hedging
+// and chaos test in the project runs against.
 //
 // Usage:
 //
 //	routeguide-server [--addr HOST:PORT | --port N]
 //	                  [--faults SPEC | --fault-file PATH] [--conn-faults SPEC]
 //	                  [--seed N] [--max-active-faults N] [--header-faults] [--admin]
+//	                  [--min-budget DURATION] [--max-deadline DURATION]
+//	                  [--max-concurrency N] [--method-concurrency METHOD=N]...
+//	                  [--shed-code CODE] [--shed-pushback DURATION]
 //
 // Flags:
 //
@@ -32,12 +36,37 @@
 //	                        the server runs. Any client can then change the
 //	                        faults: test use only.
 //
+// Guard flags (interceptors.Server; see its doc for the order of the steps):
+//
+//	--min-budget DURATION   answer DEADLINE_EXCEEDED, before the handler
+//	                        runs, to calls with less than DURATION left of
+//	                        their deadline (default 0: only calls already
+//	                        past it)
+//	--max-deadline DURATION give each handler at most DURATION, also to calls
+//	                        without a deadline (default 0: no cap). A stream
+//	                        handler waiting for the client's next message
+//	                        (RecordRoute, RouteChat) is not cut off by it.
+//	--max-concurrency N     shed calls while N route guide handlers run
+//	                        (default 0: no limit)
+//	--method-concurrency METHOD=N
+//	                        shed calls of METHOD while N of its handlers run;
+//	                        METHOD is /routeguide.RouteGuide/ListFeatures or
+//	                        just ListFeatures. Repeat it for more methods.
+//	--shed-code CODE        status of a shed call: unavailable (default),
+//	                        which every client may retry, or resource_exhausted
+//	--shed-pushback DURATION
+//	                        grpc-retry-pushback-ms trailer of a shed call: the
+//	                        client's next attempt waits DURATION (default
+//	                        50ms); a negative value tells clients not to retry
+//
 // Examples:
 //
 //	routeguide-server --port 50051 --faults 'unavailable=30%' --seed 1
 //	routeguide-server --port 0 --faults 'first=2:unavailable,every=5:internal'
 //	routeguide-server --faults '/routeguide.RouteGuide/ListFeatures:unavailable+after=3'
 //	routeguide-server --fault-file faults.json --conn-faults 'reset=5%' --admin
+//	routeguide-server --max-concurrency 8 --method-concurrency ListFeatures=2 --shed-pushback 20ms
+//	routeguide-server --min-budget 50ms --max-deadline 2s --faults 'delay=1s@10%'
 //	grpcurl -plaintext 127.0.0.1:50051 list     # through reflection
 //
 // examples/routeguide/grpcurl.sh starts the server on a free port and tries
@@ -45,9 +74,10 @@
 //
 // # Output
 //
-// The first line on stdout gives the address, the seed and the faults, as in
+// The first line on stdout gives the address, the seed, the faults and the
+// guard settings, as in
 //
-//	routeguide-server: listening on 127.0.0.1:50051 seed=1 faults="unavailable=30%" conn-faults=""
+//	routeguide-server: listening on 127.0.0.1:50051 seed=1 faults="unavailable=30%" conn-faults="" min-budget=0s max-deadline=0s max-concurrency=0 method-concurrency="ListFeatures=2" shed-code=UNAVAILABLE shed-pushback=50ms
 //
 // Every fault injected is logged on stderr in one line, as are faults skipped
 // because of --max-active-faults and malformed fault headers ignored:
@@ -56,18 +86,24 @@
 //	routeguide-server: fault: conn-reset seq=3 127.0.0.1:53412
 //
 // When the server stops it prints its final counters on stdout in one line:
+// the fault injector's, the fault listener's, then the guard's (guard-calls
+// counts every route guide call; calls, only those the guard let through to
+// the fault injector):
 //
-//	routeguide-server: stats: calls=10 aborts=3 (UNAVAILABLE=3) stream-aborts=0 delays=0 skipped=0 header-rejected=0 conns=1 refused=0 reset=0 conn-delayed=0 cut=0
+//	routeguide-server: stats: calls=10 aborts=3 (UNAVAILABLE=3) stream-aborts=0 delays=0 skipped=0 header-rejected=0 conns=1 refused=0 reset=0 conn-delayed=0 cut=0 guard-calls=12 expired=1 shed=1 panics=0
 //
 // # Services
 //
 // Besides routeguide.RouteGuide the server registers gRPC reflection (so
 // grpcurl can list and call it), the standard health service (SERVING for ""
 // and "routeguide.RouteGuide" until the server stops), and with --admin the
-// fault admin service. Call faults apply to routeguide.RouteGuide only:
-// reflection, health and admin calls are never faulted and never count as
-// calls, so tools and health checkers neither break nor shift which calls a
-// seed picks. Connection faults hit every connection.
+// fault admin service. The guard and call faults apply to
+// routeguide.RouteGuide only: reflection, health and admin calls are never
+// guarded, shed or faulted and never count as calls, so tools and health
+// checkers neither break nor shift which calls a seed picks. Connection
+// faults hit every connection. The guard runs outside the fault injector:
+// a call it rejects or sheds is never seen by the injector, and injected
+// faults and delays run under its deadline cap and panic recovery.
 //
 // It serves until SIGINT or SIGTERM, then stops gracefully: it lets running
 // calls finish for up to 5 seconds before cutting them off. It exits 2 on a
@@ -80,6 +116,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -97,10 +134,12 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
 	"github.com/resilience-go/grpc-resilience/examples/routeguide/server"
 	"github.com/resilience-go/grpc-resilience/faultinject"
 	"github.com/resilience-go/grpc-resilience/faultinject/admin"
 	"github.com/resilience-go/grpc-resilience/faultinject/adminpb"
+	"github.com/resilience-go/grpc-resilience/interceptors"
 	rstatus "github.com/resilience-go/grpc-resilience/status"
 )
 
@@ -110,8 +149,11 @@ const (
 	// shutdownGrace is how long running calls get to finish after a signal;
 	// a RouteChat stream can stay open for ever, so it must be bounded.
 	shutdownGrace = 5 * time.Second
-	// routeGuide is the service that call faults apply to.
+	// routeGuide is the service that the guard and call faults apply to.
 	routeGuide = "routeguide.RouteGuide"
+	// defaultShedPushback is --shed-pushback's default, the same as
+	// interceptors.WithShedPushback's.
+	defaultShedPushback = 50 * time.Millisecond
 )
 
 func main() {
@@ -153,8 +195,100 @@ type config struct {
 	headerFaults bool
 	maxActive    int
 	admin        bool
+	guard        guardConfig
 	// grace is how long running calls get to finish once ctx is done.
 	grace time.Duration
+}
+
+// guardConfig holds the settings of the interceptors.Server in front of the
+// route guide.
+type guardConfig struct {
+	minBudget      time.Duration
+	maxDeadline    time.Duration
+	maxConcurrency int
+	methodLimits   methodLimits
+	shedCode       codes.Code
+	shedPushback   time.Duration
+}
+
+// options returns g as the options of interceptors.NewServer.
+func (g guardConfig) options() []interceptors.ServerOption {
+	opts := []interceptors.ServerOption{
+		interceptors.WithMinBudget(g.minBudget),
+		interceptors.WithMaxDeadline(g.maxDeadline),
+		interceptors.WithConcurrencyLimit(g.maxConcurrency),
+		interceptors.WithShedCode(g.shedCode),
+		interceptors.WithShedPushback(g.shedPushback),
+	}
+	for m, n := range g.methodLimits {
+		opts = append(opts, interceptors.WithMethodConcurrencyLimit(m, n))
+	}
+	return opts
+}
+
+// String renders g as the key=value fields of the startup line.
+func (g guardConfig) String() string {
+	return fmt.Sprintf("min-budget=%v max-deadline=%v max-concurrency=%d method-concurrency=%q shed-code=%s shed-pushback=%v",
+		g.minBudget, g.maxDeadline, g.maxConcurrency, g.methodLimits.String(), rstatus.Name(g.shedCode), g.shedPushback)
+}
+
+// methodLimits is the flag.Value of --method-concurrency: concurrency
+// limits by full method name.
+type methodLimits map[string]int
+
+// String lists the limits as METHOD=N, short method names, sorted.
+func (m methodLimits) String() string {
+	parts := make([]string, 0, len(m))
+	for full, n := range m {
+		parts = append(parts, fmt.Sprintf("%s=%d", strings.TrimPrefix(full, "/"+routeGuide+"/"), n))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
+
+// Set adds one METHOD=N; METHOD is a full route guide method name or just
+// the method's name. A method given twice keeps its last limit.
+func (m *methodLimits) Set(v string) error {
+	method, limit, ok := strings.Cut(v, "=")
+	if !ok {
+		return errors.New("want METHOD=N, such as ListFeatures=2")
+	}
+	full := method
+	if !strings.HasPrefix(full, "/") {
+		full = "/" + routeGuide + "/" + method
+	}
+	if !isRouteGuideMethod(full) {
+		return fmt.Errorf("%q is not a method of %s", method, routeGuide)
+	}
+	n, err := strconv.Atoi(limit)
+	if err != nil || n < 1 {
+		return fmt.Errorf("limit %q: want a whole number >= 1", limit)
+	}
+	if *m == nil {
+		*m = methodLimits{}
+	}
+	(*m)[full] = n
+	return nil
+}
+
+// isRouteGuideMethod reports whether fullMethod is a method of the route
+// guide service.
+func isRouteGuideMethod(fullMethod string) bool {
+	name, ok := strings.CutPrefix(fullMethod, "/"+routeGuide+"/")
+	if !ok {
+		return false
+	}
+	for _, m := range pb.RouteGuide_ServiceDesc.Methods {
+		if m.MethodName == name {
+			return true
+		}
+	}
+	for _, s := range pb.RouteGuide_ServiceDesc.Streams {
+		if s.StreamName == name {
+			return true
+		}
+	}
+	return false
 }
 
 // errHelp is returned by parseFlags when -h printed the usage.
@@ -164,6 +298,7 @@ var errHelp = errors.New("help requested")
 // naming the flag and value. Without --seed it picks a random seed.
 func parseFlags(args []string, stdout io.Writer) (config, error) {
 	cfg := config{grace: shutdownGrace}
+	g := &cfg.guard
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported by exitCode, in one line
 	fs.StringVar(&cfg.addr, "addr", defaultAddr, "`host:port` to listen on; not with --port")
@@ -175,6 +310,12 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.IntVar(&cfg.maxActive, "max-active-faults", 0, "inject at most `N` faults at once; 0 means no cap")
 	fs.BoolVar(&cfg.headerFaults, "header-faults", false, "obey x-envoy-fault-* request headers: any client can make the server fail")
 	fs.BoolVar(&cfg.admin, "admin", false, "also serve the fault admin service")
+	fs.DurationVar(&g.minBudget, "min-budget", 0, "answer DEADLINE_EXCEEDED to calls with less than `duration` left of their deadline")
+	fs.DurationVar(&g.maxDeadline, "max-deadline", 0, "give each handler at most `duration`, also without a deadline; 0 means no cap")
+	fs.IntVar(&g.maxConcurrency, "max-concurrency", 0, "shed calls while `N` route guide handlers run; 0 means no limit")
+	fs.Var(&g.methodLimits, "method-concurrency", "shed calls of a method while N of its handlers run, as `METHOD=N` (such as ListFeatures=2); repeatable")
+	shedCode := fs.String("shed-code", "unavailable", "status `code` of a shed call: unavailable or resource_exhausted")
+	fs.DurationVar(&g.shedPushback, "shed-pushback", defaultShedPushback, "grpc-retry-pushback-ms of a shed call as a `duration`; negative: do not retry")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -221,10 +362,36 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	if cfg.maxActive < 0 {
 		return cfg, usagef("--max-active-faults %d: must not be negative", cfg.maxActive)
 	}
+	if err := parseGuard(g, *shedCode); err != nil {
+		return cfg, err
+	}
 	if !set["seed"] {
 		cfg.seed = rand.Uint64()
 	}
 	return cfg, nil
+}
+
+// parseGuard checks the guard flags the flag package parsed, and parses
+// --shed-code.
+func parseGuard(g *guardConfig, shedCode string) error {
+	switch {
+	case g.minBudget < 0:
+		return usagef("--min-budget %v: must not be negative", g.minBudget)
+	case g.maxDeadline < 0:
+		return usagef("--max-deadline %v: must not be negative", g.maxDeadline)
+	case g.maxConcurrency < 0:
+		return usagef("--max-concurrency %d: must not be negative", g.maxConcurrency)
+	case g.shedPushback.Milliseconds() > math.MaxInt32 || g.shedPushback.Milliseconds() < math.MinInt32:
+		return usagef("--shed-pushback %v: out of range (the trailer holds at most %d ms either way)", g.shedPushback, math.MaxInt32)
+	}
+	var err error
+	if g.shedCode, err = rstatus.ParseCode(shedCode); err != nil {
+		return usagef("--shed-code: %w", err)
+	}
+	if g.shedCode != codes.Unavailable && g.shedCode != codes.ResourceExhausted {
+		return usagef("--shed-code %s: must be unavailable or resource_exhausted", shedCode)
+	}
+	return nil
 }
 
 // run serves until ctx is done, then stops gracefully. A cancelled ctx still
@@ -253,6 +420,11 @@ func serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.
 	observe := faultinject.WithObserver(func(e faultinject.Event) {
 		logw.printf("%s: fault: %s\n", name, e)
 	})
+	guard, err := interceptors.NewServer(cfg.guard.options()...)
+	if err != nil {
+		lis.Close()
+		return err
+	}
 	in, err := faultinject.New(cfg.rules,
 		faultinject.WithSeed(cfg.seed),
 		faultinject.WithHeaderControl(cfg.headerFaults),
@@ -274,10 +446,7 @@ func serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.
 		return err
 	}
 
-	gs := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(onlyRouteGuideUnary(in.UnaryServerInterceptor())),
-		grpc.ChainStreamInterceptor(onlyRouteGuideStream(in.StreamServerInterceptor())),
-	)
+	gs := newGRPCServer(guard, in)
 	server.New().Register(gs)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -290,8 +459,8 @@ func serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.
 
 	served := make(chan error, 1)
 	go func() { served <- gs.Serve(flis) }()
-	fmt.Fprintf(stdout, "%s: listening on %s seed=%d faults=%q conn-faults=%q\n",
-		name, lis.Addr(), cfg.seed, spec, cfg.connFaults.String())
+	fmt.Fprintf(stdout, "%s: listening on %s seed=%d faults=%q conn-faults=%q %s\n",
+		name, lis.Addr(), cfg.seed, spec, cfg.connFaults.String(), cfg.guard)
 	if cfg.headerFaults {
 		logw.printf("%s: warning: --header-faults is on: any client can make this server fail or delay its calls with x-envoy-fault-* request headers\n", name)
 	}
@@ -307,8 +476,23 @@ func serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.
 	case <-ctx.Done():
 		serveErr = stop(gs, hs, served, cfg.grace, logw)
 	}
-	fmt.Fprintf(stdout, "%s: stats: %s\n", name, formatStats(in.Stats(), flis.Stats()))
+	fmt.Fprintf(stdout, "%s: stats: %s\n", name, formatStats(in.Stats(), flis.Stats(), guard.Stats()))
 	return serveErr
+}
+
+// newGRPCServer returns a gRPC server whose route guide calls go through
+// guard, then the fault injector in, then the handler: calls the guard
+// rejects or sheds never reach the injector, and the injector's faults run
+// under the guard's deadline cap and panic recovery.
+func newGRPCServer(guard *interceptors.Server, in *faultinject.Injector) *grpc.Server {
+	return grpc.NewServer(
+		grpc.ChainUnaryInterceptor(
+			onlyRouteGuideUnary(guard.UnaryServerInterceptor()),
+			onlyRouteGuideUnary(in.UnaryServerInterceptor())),
+		grpc.ChainStreamInterceptor(
+			onlyRouteGuideStream(guard.StreamServerInterceptor()),
+			onlyRouteGuideStream(in.StreamServerInterceptor())),
+	)
 }
 
 // stop reports NOT_SERVING, then stops gs gracefully, cutting off calls
@@ -338,15 +522,16 @@ func stop(gs *grpc.Server, hs *health.Server, served <-chan error, grace time.Du
 	return nil
 }
 
-// faulted reports whether call faults apply to fullMethod: only the route
-// guide's own methods are faulted, never reflection, health or admin.
-func faulted(fullMethod string) bool {
+// guarded reports whether the guard and call faults apply to fullMethod:
+// only the route guide's own methods are guarded and faulted, never
+// reflection, health or admin.
+func guarded(fullMethod string) bool {
 	return strings.HasPrefix(fullMethod, "/"+routeGuide+"/")
 }
 
 func onlyRouteGuideUnary(next grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if !faulted(info.FullMethod) {
+		if !guarded(info.FullMethod) {
 			return handler(ctx, req)
 		}
 		return next(ctx, req, info, handler)
@@ -355,16 +540,17 @@ func onlyRouteGuideUnary(next grpc.UnaryServerInterceptor) grpc.UnaryServerInter
 
 func onlyRouteGuideStream(next grpc.StreamServerInterceptor) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		if !faulted(info.FullMethod) {
+		if !guarded(info.FullMethod) {
 			return handler(srv, ss)
 		}
 		return next(srv, ss, info, handler)
 	}
 }
 
-// formatStats renders the injector's and the listener's counters in one
-// line of key=value pairs; aborts by code follow the total, by code number.
-func formatStats(s faultinject.Stats, c faultinject.ConnStats) string {
+// formatStats renders the injector's, the listener's and the guard's
+// counters in one line of key=value pairs; aborts by code follow the total,
+// by code number.
+func formatStats(s faultinject.Stats, c faultinject.ConnStats, g interceptors.ServerStats) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "calls=%d aborts=%d", s.Calls, s.Aborts)
 	if len(s.AbortsByCode) > 0 {
@@ -383,6 +569,7 @@ func formatStats(s faultinject.Stats, c faultinject.ConnStats) string {
 		s.StreamAborts, s.Delays, s.Skipped, s.HeaderRejected)
 	fmt.Fprintf(&b, " conns=%d refused=%d reset=%d conn-delayed=%d cut=%d",
 		c.Accepted, c.Refused, c.Reset, c.Delayed, c.Cut)
+	fmt.Fprintf(&b, " guard-calls=%d expired=%d shed=%d panics=%d", g.Calls, g.Expired, g.Shed, g.Panics)
 	return b.String()
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -29,6 +30,7 @@ import (
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
 	"github.com/resilience-go/grpc-resilience/faultinject"
 	"github.com/resilience-go/grpc-resilience/faultinject/adminpb"
+	"github.com/resilience-go/grpc-resilience/interceptors"
 	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 )
 
@@ -75,10 +77,12 @@ func TestRunCancelledContext(t *testing.T) {
 	if want := name + ": listening on 127.0.0.1:"; !strings.HasPrefix(lines[0], want) {
 		t.Errorf("run(cancelled, %q) printed %q, want it to start with %q", args, lines[0], want)
 	}
-	if want := ` seed=5 faults="unavailable=30%" conn-faults=""`; !strings.HasSuffix(lines[0], want) {
+	want := ` seed=5 faults="unavailable=30%" conn-faults=""` +
+		` min-budget=0s max-deadline=0s max-concurrency=0 method-concurrency="" shed-code=UNAVAILABLE shed-pushback=50ms`
+	if !strings.HasSuffix(lines[0], want) {
 		t.Errorf("run(cancelled, %q) printed %q, want it to end with %q", args, lines[0], want)
 	}
-	want := name + ": stats: " + formatStats(faultinject.Stats{}, faultinject.ConnStats{})
+	want = name + ": stats: " + formatStats(faultinject.Stats{}, faultinject.ConnStats{}, interceptors.ServerStats{})
 	if lines[1] != want {
 		t.Errorf("run(cancelled, %q) printed %q last, want %q", args, lines[1], want)
 	}
@@ -216,6 +220,30 @@ func TestRunUsage(t *testing.T) {
 			wantCode: 2, wantErr: []string{"-max-active-faults", `"many"`}},
 		{name: "bad header faults", args: []string{"--header-faults=maybe"},
 			wantCode: 2, wantErr: []string{"-header-faults", `"maybe"`}},
+		{name: "help lists guard", args: []string{"-h"}, wantOut: "-method-concurrency METHOD=N"},
+		{name: "bad min budget", args: []string{"--min-budget", "soon"}, wantCode: 2, wantErr: []string{"-min-budget", `"soon"`}},
+		{name: "negative min budget", args: []string{"--min-budget", "-1s"}, wantCode: 2, wantErr: []string{"--min-budget", "-1s"}},
+		{name: "negative max deadline", args: []string{"--max-deadline", "-5ms"}, wantCode: 2, wantErr: []string{"--max-deadline", "-5ms"}},
+		{name: "bad max deadline", args: []string{"--max-deadline", "5"}, wantCode: 2, wantErr: []string{"-max-deadline", `"5"`}},
+		{name: "negative max concurrency", args: []string{"--max-concurrency", "-1"},
+			wantCode: 2, wantErr: []string{"--max-concurrency", "-1"}},
+		{name: "bad max concurrency", args: []string{"--max-concurrency", "lots"},
+			wantCode: 2, wantErr: []string{"-max-concurrency", `"lots"`}},
+		{name: "method limit without N", args: []string{"--method-concurrency", "ListFeatures"},
+			wantCode: 2, wantErr: []string{"-method-concurrency", `"ListFeatures"`}},
+		{name: "method limit zero", args: []string{"--method-concurrency", "ListFeatures=0"},
+			wantCode: 2, wantErr: []string{"-method-concurrency", `"ListFeatures=0"`}},
+		{name: "method limit not a number", args: []string{"--method-concurrency", "ListFeatures=two"},
+			wantCode: 2, wantErr: []string{"-method-concurrency", `"ListFeatures=two"`}},
+		{name: "method limit unknown method", args: []string{"--method-concurrency", "GetFeatures=2"},
+			wantCode: 2, wantErr: []string{"-method-concurrency", `"GetFeatures=2"`}},
+		{name: "method limit other service", args: []string{"--method-concurrency", "/grpc.health.v1.Health/Check=1"},
+			wantCode: 2, wantErr: []string{"-method-concurrency", `"/grpc.health.v1.Health/Check=1"`}},
+		{name: "method limit empty", args: []string{"--method-concurrency", "=2"}, wantCode: 2, wantErr: []string{"-method-concurrency", `"=2"`}},
+		{name: "bad shed code", args: []string{"--shed-code", "nope"}, wantCode: 2, wantErr: []string{"--shed-code", `"nope"`}},
+		{name: "other shed code", args: []string{"--shed-code", "internal"}, wantCode: 2, wantErr: []string{"--shed-code", "internal"}},
+		{name: "bad shed pushback", args: []string{"--shed-pushback", "50"}, wantCode: 2, wantErr: []string{"-shed-pushback", `"50"`}},
+		{name: "huge shed pushback", args: []string{"--shed-pushback", "1000h"}, wantCode: 2, wantErr: []string{"--shed-pushback", "1000h"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,6 +256,9 @@ func TestRunUsage(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Errorf("run(%q) = %v, want an error naming %s", tc.args, err, want)
 				}
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("run(%q) = %q, want a one-line error", tc.args, err)
 			}
 			if !strings.Contains(stdout.String(), tc.wantOut) {
 				t.Errorf("run(%q) printed %q, want it to contain %q", tc.args, stdout.String(), tc.wantOut)
@@ -265,7 +296,8 @@ func TestParseFlags(t *testing.T) {
 			t.Errorf("parseFlags(%q) = %v, want nil", tc.args, err)
 			continue
 		}
-		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(config{})); diff != "" {
+		// TestParseGuardFlags checks the guard.
+		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(config{}), cmpopts.IgnoreFields(config{}, "guard")); diff != "" {
 			t.Errorf("parseFlags(%q) mismatch (-want +got):\n%s", tc.args, diff)
 		}
 	}
@@ -309,19 +341,23 @@ func TestFormatStats(t *testing.T) {
 	tests := []struct {
 		s    faultinject.Stats
 		c    faultinject.ConnStats
+		g    interceptors.ServerStats
 		want string
 	}{
-		{want: "calls=0 aborts=0 stream-aborts=0 delays=0 skipped=0 header-rejected=0 conns=0 refused=0 reset=0 conn-delayed=0 cut=0"},
+		{want: "calls=0 aborts=0 stream-aborts=0 delays=0 skipped=0 header-rejected=0 conns=0 refused=0 reset=0 conn-delayed=0 cut=0" +
+			" guard-calls=0 expired=0 shed=0 panics=0"},
 		{
 			s: faultinject.Stats{Calls: 9, Aborts: 5, StreamAborts: 1, Delays: 2, Skipped: 3, HeaderRejected: 4,
 				AbortsByCode: map[codes.Code]uint64{codes.Internal: 1, codes.Unavailable: 3, codes.Aborted: 1}},
-			c:    faultinject.ConnStats{Accepted: 6, Refused: 1, Reset: 2, Delayed: 3, Cut: 4},
-			want: "calls=9 aborts=5 (ABORTED=1 INTERNAL=1 UNAVAILABLE=3) stream-aborts=1 delays=2 skipped=3 header-rejected=4 conns=6 refused=1 reset=2 conn-delayed=3 cut=4",
+			c: faultinject.ConnStats{Accepted: 6, Refused: 1, Reset: 2, Delayed: 3, Cut: 4},
+			g: interceptors.ServerStats{Calls: 12, Expired: 1, Shed: 2, Panics: 3, InFlight: 4},
+			want: "calls=9 aborts=5 (ABORTED=1 INTERNAL=1 UNAVAILABLE=3) stream-aborts=1 delays=2 skipped=3 header-rejected=4 conns=6 refused=1 reset=2 conn-delayed=3 cut=4" +
+				" guard-calls=12 expired=1 shed=2 panics=3",
 		},
 	}
 	for _, tc := range tests {
-		if got := formatStats(tc.s, tc.c); got != tc.want {
-			t.Errorf("formatStats(%+v, %+v) = %q, want %q", tc.s, tc.c, got, tc.want)
+		if got := formatStats(tc.s, tc.c, tc.g); got != tc.want {
+			t.Errorf("formatStats(%+v, %+v, %+v) = %q, want %q", tc.s, tc.c, tc.g, got, tc.want)
 		}
 	}
 }
@@ -358,7 +394,7 @@ func TestRetryFirstFaults(t *testing.T) {
 		t.Errorf("serve(first=2:unavailable) logged faults (-want +got):\n%s", diff)
 	}
 	stats := faultinject.Stats{Calls: 3, Aborts: 2, AbortsByCode: map[codes.Code]uint64{codes.Unavailable: 2}}
-	wantStats := name + ": stats: " + formatStats(stats, faultinject.ConnStats{Accepted: 1})
+	wantStats := name + ": stats: " + formatStats(stats, faultinject.ConnStats{Accepted: 1}, interceptors.ServerStats{Calls: 3})
 	if got := srv.lastLine(); got != wantStats {
 		t.Errorf("serve(first=2:unavailable) last line = %q, want %q", got, wantStats)
 	}
@@ -663,6 +699,11 @@ func TestAdmin(t *testing.T) {
 // TestServeGrace checks that a stream left open does not hold up the
 // shutdown for longer than the grace period.
 func TestServeGrace(t *testing.T) {
+	cfg, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatalf("parseFlags(nil) = %v", err)
+	}
+	cfg.grace = stubserver.ShortTimeout
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("net.Listen() = %v", err)
@@ -671,7 +712,7 @@ func TestServeGrace(t *testing.T) {
 	defer cancel()
 	var stderr syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, lis, config{grace: stubserver.ShortTimeout}, io.Discard, &stderr) }()
+	go func() { done <- serve(ctx, lis, cfg, io.Discard, &stderr) }()
 
 	timeout, stopTimeout := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
 	defer stopTimeout()
