@@ -7,6 +7,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/resilience-go/grpc-resilience/retry"
 )
 
 // Downstream returns the context for calls made while serving a request
@@ -38,12 +40,12 @@ func withMargin(ctx context.Context, margin time.Duration, opts []grpc.CallOptio
 		return ctx, nil, nil
 	}
 	if left := time.Until(dl); left <= margin {
-		err = status.Errorf(codes.DeadlineExceeded, "grpc-resilience: %v left of the deadline, within the safety margin of %v",
-			max(left, 0).Truncate(time.Millisecond), margin)
+		err = &retry.Error{Reason: retry.Deadline, Err: status.Errorf(codes.DeadlineExceeded,
+			"grpc-resilience: %v left of the deadline, within the safety margin of %v", max(left, 0).Truncate(time.Millisecond), margin)}
 		_, fin := takeOnFinish(opts)
 		fin.call(err)
 		return ctx, nil, err
 	}
-	ctx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
+	ctx, cancel = Downstream(ctx, margin)
 	return ctx, cancel, nil
 }

@@ -2,7 +2,6 @@ package interceptors
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -255,7 +254,11 @@ func pushbackMs(d time.Duration) int64 {
 	if d < 0 {
 		return -1
 	}
-	return int64((d + time.Millisecond - 1) / time.Millisecond)
+	ms := int64(d / time.Millisecond)
+	if d%time.Millisecond != 0 {
+		ms++
+	}
+	return ms
 }
 
 func logPanic(ctx context.Context, p any, stack []byte) {
@@ -284,10 +287,11 @@ func (s *Server) Stats() ServerStats {
 }
 
 // admit runs the deadline guard and takes the call's concurrency slots. On
-// success it returns the handler's context and the function that ends the
-// call; otherwise the status error to answer with, its trailer set with
-// setTrailer.
-func (s *Server) admit(ctx context.Context, method string, setTrailer func(metadata.MD) error) (context.Context, func(), error) {
+// success it returns the handler's context, the cancel of its capped
+// deadline (nil for none) and the method's slots (nil for none), which end
+// must be given; otherwise the status error to answer with, its trailer set
+// with setTrailer.
+func (s *Server) admit(ctx context.Context, method string, setTrailer func(metadata.MD) error) (context.Context, context.CancelFunc, *slots, error) {
 	s.calls.Add(1)
 	now := s.clock.Now()
 	if dl, ok := ctx.Deadline(); ok {
@@ -295,31 +299,36 @@ func (s *Server) admit(ctx context.Context, method string, setTrailer func(metad
 			s.expired.Add(1)
 			// A retry would have even less time: tell clients not to.
 			_ = setTrailer(s.stopTrailer)
-			return nil, nil, status.Errorf(codes.DeadlineExceeded,
+			return nil, nil, nil, status.Errorf(codes.DeadlineExceeded,
 				"grpc-resilience: %v left of the deadline, below the server's minimum budget of %v", max(left, 0), s.minBudget)
 		}
 	}
 	ms := s.methodLimits[method]
 	if ms != nil && !ms.take() {
-		return nil, nil, s.shedCall(method, setTrailer)
+		return nil, nil, nil, s.shedCall(method, setTrailer)
 	}
 	if !s.all.take() {
 		if ms != nil {
 			ms.release()
 		}
-		return nil, nil, s.shedCall(method, setTrailer)
+		return nil, nil, nil, s.shedCall(method, setTrailer)
 	}
-	cancel := context.CancelFunc(func() {})
+	var cancel context.CancelFunc
 	if s.maxDeadline > 0 {
 		ctx, cancel = context.WithDeadline(ctx, now.Add(s.maxDeadline))
 	}
-	return ctx, func() {
+	return ctx, cancel, ms, nil
+}
+
+// end ends an admitted call: it releases its deadline and its slots.
+func (s *Server) end(cancel context.CancelFunc, ms *slots) {
+	if cancel != nil {
 		cancel()
-		s.all.release()
-		if ms != nil {
-			ms.release()
-		}
-	}, nil
+	}
+	s.all.release()
+	if ms != nil {
+		ms.release()
+	}
 }
 
 // shedCall counts a shed call, sets its pushback trailer, and returns its
@@ -335,11 +344,11 @@ func (s *Server) shedCall(method string, setTrailer func(metadata.MD) error) err
 // UnaryServerInterceptor returns the Server's unary interceptor.
 func (s *Server) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		hctx, done, err := s.admit(ctx, info.FullMethod, func(md metadata.MD) error { return grpc.SetTrailer(ctx, md) })
+		hctx, cancel, ms, err := s.admit(ctx, info.FullMethod, func(md metadata.MD) error { return grpc.SetTrailer(ctx, md) })
 		if err != nil {
 			return nil, err
 		}
-		defer done()
+		defer s.end(cancel, ms)
 		resp, err := s.recoverUnary(hctx, req, info, handler)
 		return resp, normalizeErr(err)
 	}
@@ -348,23 +357,24 @@ func (s *Server) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 // StreamServerInterceptor returns the Server's stream interceptor.
 func (s *Server) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		hctx, done, err := s.admit(ss.Context(), info.FullMethod, func(md metadata.MD) error { ss.SetTrailer(md); return nil })
+		hctx, cancel, ms, err := s.admit(ss.Context(), info.FullMethod, func(md metadata.MD) error { ss.SetTrailer(md); return nil })
 		if err != nil {
 			return err
 		}
-		defer done()
-		if hctx != ss.Context() {
-			w := middleware.WrapServerStream(ss)
-			w.WrappedContext = hctx
-			ss = w
+		defer s.end(cancel, ms)
+		if cancel != nil {
+			// A wrapper of its own: middleware.WrapServerStream would hand
+			// back an outer interceptor's, whose context is not ours.
+			ss = &middleware.WrappedServerStream{ServerStream: ss, WrappedContext: hctx}
 		}
 		return normalizeErr(s.recoverStrm(srv, ss, info, handler))
 	}
 }
 
-// normalizeErr gives a handler's error an honest status: status errors
-// pass, context errors become DEADLINE_EXCEEDED or CANCELLED, and any other
-// error UNKNOWN with its message.
+// normalizeErr gives a handler's error an honest status for the
+// interceptors outside this one (grpc-go does the same for the client):
+// status errors pass, context errors become DEADLINE_EXCEEDED or CANCELLED,
+// and any other error UNKNOWN with its message.
 func normalizeErr(err error) error {
 	if err == nil {
 		return nil
@@ -372,10 +382,7 @@ func normalizeErr(err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return status.FromContextError(err).Err()
-	}
-	return status.Error(codes.Unknown, err.Error())
+	return status.FromContextError(err).Err()
 }
 
 // UnaryServerInterceptor returns the unary interceptor of a Server made

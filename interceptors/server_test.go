@@ -181,12 +181,31 @@ func TestServerNormalizes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.code.String(), func(t *testing.T) {
 			g := newServer(t)
-			srv := startGuarded(t, g, stubserver.Handlers{
+			// The interceptors outside the Server see the honest status too.
+			outer := make(chan error, 2)
+			seen := func(err error) {
+				if _, ok := status.FromError(err); !ok || status.Code(err) != c.code {
+					outer <- fmt.Errorf("an outer interceptor saw %v, want a %v status error", err, c.code)
+					return
+				}
+				outer <- nil
+			}
+			srv := stubserver.Start(t, stubserver.Handlers{
 				GetFeature: func(context.Context, *pb.Point) (*pb.Feature, error) { return nil, c.err },
 				ListFeatures: func(*pb.Rectangle, grpc.ServerStreamingServer[pb.Feature]) error {
 					return c.err
 				},
-			})
+			}, stubserver.WithServerOptions(
+				grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+					resp, err := h(ctx, req)
+					seen(err)
+					return resp, err
+				}, g.UnaryServerInterceptor()),
+				grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+					err := h(srv, ss)
+					seen(err)
+					return err
+				}, g.StreamServerInterceptor())))
 			client := pbClient(srv.Dial(t))
 			_, uerr := client.GetFeature(testContext(t), &pb.Point{})
 			stream, err := client.ListFeatures(testContext(t), &pb.Rectangle{})
@@ -198,6 +217,9 @@ func TestServerNormalizes(t *testing.T) {
 				st := status.Convert(err)
 				if st.Code() != c.code || !strings.Contains(st.Message(), c.msg) {
 					t.Errorf("handler error %v: client got %v, want %v with %q", c.err, err, c.code, c.msg)
+				}
+				if err := <-outer; err != nil {
+					t.Error(err)
 				}
 			}
 		})
@@ -357,17 +379,18 @@ func TestServerShedsOverLimit(t *testing.T) {
 						t.Errorf("held call = %v, want success", err)
 					}
 				}
-				if st := g.Stats(); st.Shed != 10*limit-limit || h.ran.Load() != limit {
-					t.Errorf("Stats() = %+v, handlers ran %d; want %d shed, %d ran", st, h.ran.Load(), 10*limit-limit, limit)
+				if st := g.Stats(); st.Shed != 10*limit-limit || st.InFlight != 0 || h.ran.Load() != limit {
+					t.Errorf("Stats() = %+v, handlers ran %d; want %d shed, none in flight, %d ran", st, h.ran.Load(), 10*limit-limit, limit)
 				}
 			})
 		}
 	}
 }
 
-// TestServerShedWithRetryingClient: a burst of 10x the concurrency limit
-// from a client of this library that retries: every call completes, within
-// its attempts, and every retry waited exactly the server's pushback.
+// TestServerShedWithRetryingClient: while the limit's handlers are held,
+// a burst of 10x the limit from a client of this library that retries is
+// shed (every first attempt); once they are released, every call completes
+// within its attempts, and every retry waited exactly the server's pushback.
 func TestServerShedWithRetryingClient(t *testing.T) {
 	const (
 		limit    = 4
@@ -377,8 +400,12 @@ func TestServerShedWithRetryingClient(t *testing.T) {
 		work     = 2 * time.Millisecond
 	)
 	g := newServer(t, interceptors.WithConcurrencyLimit(limit), interceptors.WithShedPushback(pushback))
+	held := newHoldServer(limit)
 	srv := startGuarded(t, g, stubserver.Handlers{
 		GetFeature: func(ctx context.Context, p *pb.Point) (*pb.Feature, error) {
+			if p.GetLatitude() == 1 {
+				return &pb.Feature{}, held.hold(ctx)
+			}
 			select {
 			case <-time.After(work):
 			case <-ctx.Done():
@@ -387,9 +414,23 @@ func TestServerShedWithRetryingClient(t *testing.T) {
 			return &pb.Feature{Name: "done"}, nil
 		},
 	})
+	ctx := testContext(t)
+	plain := pbClient(srv.Dial(t))
+	heldDone := make(chan error, limit)
+	for range limit {
+		go func() {
+			_, err := plain.GetFeature(ctx, &pb.Point{Latitude: 1})
+			heldDone <- err
+		}()
+	}
+	for range limit {
+		<-held.entered
+	}
+
 	var mu sync.Mutex
 	var delays []time.Duration
-	maxAttempt := 0
+	maxAttempt, firstShed := 0, 0
+	allShed := make(chan struct{})
 	client := pbClient(srv.Dial(t, interceptors.DialOptions(interceptors.WithRetryTimes(retries),
 		interceptors.WithObserver(func(_ context.Context, e retry.Event) {
 			mu.Lock()
@@ -398,9 +439,12 @@ func TestServerShedWithRetryingClient(t *testing.T) {
 			if e.Retry {
 				delays = append(delays, e.Delay)
 			}
+			if e.Attempt == 1 && status.Code(e.Err) == codes.Unavailable {
+				if firstShed++; firstShed == burst {
+					close(allShed)
+				}
+			}
 		}))...))
-	ctx := testContext(t)
-	deadline, _ := ctx.Deadline()
 	errs := make(chan error, burst)
 	for range burst {
 		go func() {
@@ -408,13 +452,17 @@ func TestServerShedWithRetryingClient(t *testing.T) {
 			errs <- err
 		}()
 	}
+	<-allShed // every call of the burst was shed once
+	close(held.release)
+	for range limit {
+		if err := <-heldDone; err != nil {
+			t.Errorf("held GetFeature = %v, want success", err)
+		}
+	}
 	for range burst {
 		if err := <-errs; err != nil {
 			t.Errorf("GetFeature = %v, want success", err)
 		}
-	}
-	if time.Now().After(deadline) {
-		t.Errorf("the burst ended after the calls' deadline")
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -424,9 +472,10 @@ func TestServerShedWithRetryingClient(t *testing.T) {
 		}
 	}
 	st := g.Stats()
-	t.Logf("%d calls: %d attempts, %d shed, most attempts for one call %d", burst, st.Calls, st.Shed, maxAttempt)
-	if maxAttempt > retries+1 || st.Calls != st.Shed+burst {
-		t.Errorf("most attempts %d (want <= %d); Stats() = %+v, want calls = shed + %d", maxAttempt, retries+1, st, burst)
+	t.Logf("%d calls: %d attempts, %d shed, most attempts for one call %d", burst, st.Calls-limit, st.Shed, maxAttempt)
+	if st.Shed < burst || maxAttempt > retries+1 || st.Calls != st.Shed+burst+limit || len(delays) != int(st.Shed) {
+		t.Errorf("most attempts %d (want <= %d), %d retries; Stats() = %+v, want >= %d shed, calls = shed + %d, a retry per shed call",
+			maxAttempt, retries+1, len(delays), st, burst, burst+limit)
 	}
 }
 

@@ -381,8 +381,8 @@ func parseGuard(g *guardConfig, shedCode string) error {
 		return usagef("--max-deadline %v: must not be negative", g.maxDeadline)
 	case g.maxConcurrency < 0:
 		return usagef("--max-concurrency %d: must not be negative", g.maxConcurrency)
-	case g.shedPushback.Milliseconds() > math.MaxInt32 || g.shedPushback.Milliseconds() < math.MinInt32:
-		return usagef("--shed-pushback %v: out of range (the trailer holds at most %d ms either way)", g.shedPushback, math.MaxInt32)
+	case g.shedPushback > math.MaxInt32*time.Millisecond:
+		return usagef("--shed-pushback %v: out of range (the trailer holds at most %d ms)", g.shedPushback, math.MaxInt32)
 	}
 	var err error
 	if g.shedCode, err = rstatus.ParseCode(shedCode); err != nil {
