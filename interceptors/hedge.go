@@ -51,6 +51,7 @@ type callerAddrs struct {
 // options out of opts.
 func splitCallOptions(opts []grpc.CallOption) ([]grpc.CallOption, callerAddrs) {
 	var addrs callerAddrs
+	opts, addrs.onFinish = takeOnFinish(opts)
 	rest := make([]grpc.CallOption, 0, len(opts)+3)
 	for _, o := range opts {
 		switch o := o.(type) {
@@ -60,11 +61,6 @@ func splitCallOptions(opts []grpc.CallOption) ([]grpc.CallOption, callerAddrs) {
 			addrs.trailer = o.TrailerAddr
 		case grpc.PeerCallOption:
 			addrs.peer = o.PeerAddr
-		case grpc.OnFinishCallOption:
-			if addrs.onFinish == nil {
-				addrs.onFinish = new(onFinish)
-			}
-			addrs.onFinish.fns = append(addrs.onFinish.fns, o.OnFinish)
 		default:
 			rest = append(rest, o)
 		}

@@ -34,11 +34,41 @@ type hedgeServer struct {
 	// server, so that the losers are known to be running when cancelled.
 	after map[int][]int
 
+	arrivals
 	mu        sync.Mutex
 	seen      []int
-	arrived   [8]chan struct{} // closed when attempt i reached the server
-	closed    [8]bool
 	cancelled chan int // attempts whose hang ended by cancellation
+}
+
+// arrivals tells when each attempt number of a call first reached the
+// server: arrived[n] is closed then.
+type arrivals struct {
+	amu     sync.Mutex
+	arrived [8]chan struct{}
+	closed  [8]bool
+}
+
+func (a *arrivals) init() {
+	for i := range a.arrived {
+		a.arrived[i] = make(chan struct{})
+	}
+}
+
+// arrive records attempt n; only the first call's counts.
+func (a *arrivals) arrive(n int) {
+	a.amu.Lock()
+	defer a.amu.Unlock()
+	if !a.closed[n] {
+		close(a.arrived[n])
+		a.closed[n] = true
+	}
+}
+
+// waitFor waits until attempts ns reached the server.
+func (a *arrivals) waitFor(ns []int) {
+	for _, m := range ns {
+		<-a.arrived[m]
+	}
 }
 
 func attemptOf(ctx context.Context) int {
@@ -53,22 +83,15 @@ func attemptOf(ctx context.Context) int {
 func (s *hedgeServer) start(t *testing.T) *stubserver.Server {
 	t.Helper()
 	s.cancelled = make(chan int, 8)
-	for i := range s.arrived {
-		s.arrived[i] = make(chan struct{})
-	}
+	s.init()
 	return stubserver.Start(t, stubserver.Handlers{
 		GetFeature: func(ctx context.Context, p *pb.Point) (*pb.Feature, error) {
 			n := attemptOf(ctx)
 			s.mu.Lock()
 			s.seen = append(s.seen, n)
-			if !s.closed[n] { // the first call's attempt n
-				close(s.arrived[n])
-				s.closed[n] = true
-			}
 			s.mu.Unlock()
-			for _, m := range s.after[n] {
-				<-s.arrived[m]
-			}
+			s.arrive(n)
+			s.waitFor(s.after[n])
 			if s.hang[n] {
 				<-ctx.Done()
 				s.cancelled <- n

@@ -38,9 +38,8 @@ type streamHedgeServer struct {
 	after map[int][]int // attempt n answers only once these reached the server
 	echo  bool
 
+	arrivals
 	mu        sync.Mutex
-	arrived   [8]chan struct{}
-	closed    [8]bool
 	received  map[int][]string // what each attempt read, in order
 	cancelled chan int
 }
@@ -51,9 +50,7 @@ func (s *streamHedgeServer) start(t *testing.T, opts ...stubserver.Option) *stub
 		s.cancelled = make(chan int, 8)
 	}
 	s.received = map[int][]string{}
-	for i := range s.arrived {
-		s.arrived[i] = make(chan struct{})
-	}
+	s.init()
 	return stubserver.Start(t, stubserver.Handlers{
 		ListFeatures: func(r *pb.Rectangle, stream grpc.ServerStreamingServer[pb.Feature]) error {
 			n, err := s.begin(stream.Context())
@@ -72,7 +69,7 @@ func (s *streamHedgeServer) start(t *testing.T, opts ...stubserver.Option) *stub
 			return nil
 		},
 		RecordRoute: func(stream grpc.ClientStreamingServer[pb.Point, pb.RouteSummary]) error {
-			n := s.arrive(stream.Context())
+			n := s.arriveCall(stream.Context())
 			points, err := recvAll(stream.Recv)
 			for _, p := range points {
 				s.record(n, fmt.Sprint(p.GetLatitude()))
@@ -86,7 +83,7 @@ func (s *streamHedgeServer) start(t *testing.T, opts ...stubserver.Option) *stub
 			return stream.SendAndClose(&pb.RouteSummary{PointCount: int32(len(points)), FeatureCount: int32(n)})
 		},
 		RouteChat: func(stream grpc.BidiStreamingServer[pb.RouteNote, pb.RouteNote]) error {
-			n := s.arrive(stream.Context())
+			n := s.arriveCall(stream.Context())
 			if s.echo {
 				for {
 					note, err := stream.Recv()
@@ -126,30 +123,23 @@ func (s *streamHedgeServer) start(t *testing.T, opts ...stubserver.Option) *stub
 	}, opts...)
 }
 
-// arrive records that attempt n of the first call reached the server.
-func (s *streamHedgeServer) arrive(ctx context.Context) int {
+// arriveCall records that attempt n of the first call reached the server.
+func (s *streamHedgeServer) arriveCall(ctx context.Context) int {
 	n := attemptOf(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed[n] {
-		close(s.arrived[n])
-		s.closed[n] = true
-	}
+	s.arrive(n)
 	return n
 }
 
 // begin is arrive and answer, for handlers that read nothing first.
 func (s *streamHedgeServer) begin(ctx context.Context) (int, error) {
-	n := s.arrive(ctx)
+	n := s.arriveCall(ctx)
 	return n, s.answer(ctx, n)
 }
 
 // answer gates attempt n on the attempts it waits for, hangs it until it is
 // cancelled if marked so, and returns its scripted error.
 func (s *streamHedgeServer) answer(ctx context.Context, n int) error {
-	for _, m := range s.after[n] {
-		<-s.arrived[m]
-	}
+	s.waitFor(s.after[n])
 	if s.hang[n] {
 		<-ctx.Done()
 		return s.ended(ctx, n, ctx.Err())
