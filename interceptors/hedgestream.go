@@ -35,7 +35,10 @@ import (
 //
 // Goroutines: a coordinator runs the schedule and waits for the losers to
 // end; each attempt has a watcher, which opens its stream and waits for its
-// headers or end, and a sender. All end by the time the call ends.
+// headers or end, and a sender. The RecvMsg that returns the call's end
+// waits for the coordinator, so by then every attempt has ended (the
+// winner's sender may still be returning) and the observer has heard of
+// each one.
 type hedgeStream struct {
 	c         *client
 	o         *options
@@ -52,6 +55,10 @@ type hedgeStream struct {
 	opts      []grpc.CallOption // without the caller's Header, Trailer, Peer and OnFinish
 	addrs     callerAddrs
 	ready     chan struct{} // closed once the call committed, or ended and OnFinish was called
+	// coordinated is closed once the coordinator has reported the winner
+	// and every loser: the caller's last RecvMsg waits for it, so that the
+	// observer has heard every event of the call when the call returns.
+	coordinated chan struct{}
 
 	mu sync.Mutex
 	// cond is signalled when the buffer, the half-close, the commit or the
@@ -84,7 +91,8 @@ type streamAttempt struct {
 }
 
 func (c *client) newHedgeStream(ctx context.Context, o *options, p *plan, th *retry.Throttle, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts []grpc.CallOption) *hedgeStream {
-	s := &hedgeStream{c: c, o: o, th: th, desc: desc, cc: cc, method: method, streamer: streamer, ready: make(chan struct{})}
+	s := &hedgeStream{c: c, o: o, th: th, desc: desc, cc: cc, method: method, streamer: streamer,
+		ready: make(chan struct{}), coordinated: make(chan struct{})}
 	s.cond.L = &s.mu
 	s.opts, s.addrs = splitCallOptions(opts)
 	s.ctx, s.cancel = callContext(ctx, p)
@@ -99,6 +107,7 @@ func (c *client) newHedgeStream(ctx context.Context, o *options, p *plan, th *re
 // coordinate runs the schedule until the call commits or ends, then
 // reports the winner and waits for the other attempts to end.
 func (s *hedgeStream) coordinate() {
+	defer close(s.coordinated)
 	win, err := s.sch.run()
 	s.mu.Lock()
 	switch {
@@ -403,6 +412,7 @@ func (s *hedgeStream) RecvMsg(m any) error {
 	w, done, err := s.winner, s.done, s.finalErr
 	s.mu.Unlock()
 	if done {
+		<-s.coordinated // the losers were cancelled: this is quick
 		return err
 	}
 	err = w.cs.RecvMsg(m)
@@ -427,6 +437,7 @@ func (s *hedgeStream) finishCommitted(w *streamAttempt, err error) error {
 	if s.done {
 		err = s.finalErr
 		s.mu.Unlock()
+		<-s.coordinated
 		return err
 	}
 	if err != io.EOF {
@@ -450,6 +461,7 @@ func (s *hedgeStream) finishCommitted(w *streamAttempt, err error) error {
 			Duration: s.o.clock.Now().Sub(w.start), Reason: retry.Committed})
 	}
 	s.addrs.finished(err)
+	<-s.coordinated // the losers were cancelled at commit: this is quick
 	return err
 }
 

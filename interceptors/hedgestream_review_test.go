@@ -77,6 +77,8 @@ func TestHedgePushbackStopCancelsPendingHedge(t *testing.T) {
 // caller reads a committed stream to its end (its RecvMsg ends the call and
 // calls OnFinish) before the coordinator goroutine, held up here by the
 // observer, sees the commit; the coordinator must not call OnFinish again.
+// The last RecvMsg waits for the coordinator, so the observer is released
+// once OnFinish has run, and the winner is reported before the call returns.
 func TestHedgeStreamOnFinishOnce(t *testing.T) {
 	s := &streamHedgeServer{}
 	srv := s.start(t)
@@ -96,11 +98,17 @@ func TestHedgeStreamOnFinishOnce(t *testing.T) {
 		mu       sync.Mutex
 		finishes []error
 	)
+	finished := make(chan struct{}, 2)
 	onFinish := grpc.OnFinish(func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		finishes = append(finishes, err)
+		finished <- struct{}{}
 	})
+	go func() {
+		<-finished
+		close(release)
+	}()
 	stream, err := client.ListFeatures(testContext(t), &pb.Rectangle{}, onFinish)
 	if err != nil {
 		t.Fatal(err)
@@ -109,11 +117,10 @@ func TestHedgeStreamOnFinishOnce(t *testing.T) {
 	if err != nil || len(features) != featuresPerList {
 		t.Fatalf("ListFeatures = %d features, %v; want %d, nil", len(features), err, featuresPerList)
 	}
-	close(release)
 	select {
 	case <-won:
-	case <-time.After(stubserver.DefaultTimeout):
-		t.Fatal("the coordinator never reported the winner")
+	default:
+		t.Fatal("the call returned before the coordinator reported the winner")
 	}
 	mu.Lock()
 	defer mu.Unlock()
