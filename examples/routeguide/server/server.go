@@ -94,3 +94,13 @@ func New(opts ...Option) *Server {
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	pb.RegisterRouteGuideServer(r, s)
 }
+
+// Features returns copies of the database's features in database order, the
+// order ListFeatures streams them in. The caller may modify them.
+func (s *Server) Features() []*pb.Feature {
+	out := make([]*pb.Feature, len(s.features))
+	for i, f := range s.features {
+		out[i] = proto.Clone(f).(*pb.Feature)
+	}
+	return out
+}

@@ -163,6 +163,24 @@ func TestIdempotencyLevels(t *testing.T) {
 	}
 }
 
+func TestFeatures(t *testing.T) {
+	db := smallDB()
+	s := New(WithFeatures(db))
+	got := s.Features()
+	if len(got) != len(db) {
+		t.Fatalf("Features() = %d features, want %d", len(got), len(db))
+	}
+	for i := range db {
+		if !proto.Equal(got[i], db[i]) {
+			t.Errorf("Features()[%d] = %v, want %v", i, got[i], db[i])
+		}
+	}
+	got[0].Name = "changed"
+	if again := s.Features(); again[0].GetName() != db[0].GetName() {
+		t.Errorf("after changing a returned feature, Features()[0].Name = %q, want %q: Features must return copies", again[0].GetName(), db[0].GetName())
+	}
+}
+
 func TestGetFeature(t *testing.T) {
 	client := startServer(t, New(WithFeatures(smallDB())))
 	tests := []struct {
