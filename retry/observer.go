@@ -65,8 +65,10 @@ type Event struct {
 }
 
 // Observer sees every attempt of every call, once the attempt is over. It is
-// called on the call's goroutine and must be quick and safe for concurrent
-// use.
+// called on the call's goroutine, or for a hedged call on the goroutines
+// that run its attempts, and must be quick and safe for concurrent use.
+// Every event of a call is reported before the call returns its end to the
+// caller, so the context's values tie events to their call.
 type Observer func(ctx context.Context, e Event)
 
 // SlogObserver returns an Observer that logs each attempt to l: failed
