@@ -114,3 +114,25 @@ func TestSLOExitStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestDuration: --duration runs each row for a time instead of a number of
+// calls, and the report says so.
+func TestDuration(t *testing.T) {
+	args := []string{"--kinds", "unary,bidi", "--policies", "none,a6-retry", "--duration", "100ms", "--json"}
+	res := runBinary(t, args...)
+	if res.code != 0 {
+		t.Fatalf("grpc-chaos %q = exit %d, want 0; stderr:\n%s", args, res.code, res.stderr)
+	}
+	rep := decodeReport(t, res.stdout)
+	if rep.Plan.Calls != 0 || rep.Plan.Duration != "100ms" {
+		t.Errorf("plan calls %d, duration %q; want 0 and \"100ms\"", rep.Plan.Calls, rep.Plan.Duration)
+	}
+	if len(rep.Rows) != 4 {
+		t.Fatalf("report has %d rows, want 4", len(rep.Rows))
+	}
+	for _, row := range rep.Rows {
+		if row.Calls == 0 {
+			t.Errorf("%s/%s: no calls in 100ms, want some", row.Kind, row.Policy)
+		}
+	}
+}
