@@ -23,11 +23,15 @@ type embedded struct {
 
 	mu   sync.Mutex
 	rows map[int]int // attempts seen per row, by the row header
+	// runs counts, per row and call, the attempts that got past the
+	// faults to the handler; a row's entry is dropped once read.
+	runs map[int]map[uint64]int
 }
 
 // startEmbedded serves the route guide with rules injected, seeded by seed.
 // The attempt counter sits before the fault injector, so it sees every
-// attempt, failed on purpose or not.
+// attempt, failed on purpose or not; the handler-run counter sits after it,
+// so it sees the attempts that reached the handler.
 func startEmbedded(rules []faultinject.Rule, seed uint64) (*embedded, error) {
 	in, err := faultinject.New(rules, faultinject.WithSeed(seed))
 	if err != nil {
@@ -37,10 +41,10 @@ func startEmbedded(rules []faultinject.Rule, seed uint64) (*embedded, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &embedded{addr: lis.Addr().String(), in: in, served: make(chan struct{}), rows: map[int]int{}}
+	e := &embedded{addr: lis.Addr().String(), in: in, served: make(chan struct{}), rows: map[int]int{}, runs: map[int]map[uint64]int{}}
 	e.gs = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(e.countUnary, in.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(e.countStream, in.StreamServerInterceptor()),
+		grpc.ChainUnaryInterceptor(e.countUnary, in.UnaryServerInterceptor(), e.runUnary),
+		grpc.ChainStreamInterceptor(e.countStream, in.StreamServerInterceptor(), e.runStream),
 	)
 	server.New().Register(e.gs)
 	go func() {
@@ -52,20 +56,62 @@ func startEmbedded(rules []faultinject.Rule, seed uint64) (*embedded, error) {
 	return e, nil
 }
 
+// ids reads the row and call numbers from an attempt's headers.
+func ids(ctx context.Context) (row int, call uint64, ok bool) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	r, c := md.Get(rowHeader), md.Get(callHeader)
+	if len(r) != 1 || len(c) != 1 {
+		return 0, 0, false
+	}
+	row, err := strconv.Atoi(r[0])
+	if err != nil {
+		return 0, 0, false
+	}
+	call, err = strconv.ParseUint(c[0], 10, 64)
+	return row, call, err == nil
+}
+
 // count files one attempt under the row its header names.
 func (e *embedded) count(ctx context.Context) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	v := md.Get(rowHeader)
-	if len(v) != 1 {
-		return
+	if row, _, ok := ids(ctx); ok {
+		e.mu.Lock()
+		e.rows[row]++
+		e.mu.Unlock()
 	}
-	row, err := strconv.Atoi(v[0])
-	if err != nil {
+}
+
+// ran files one run of a handler under its row and call.
+func (e *embedded) ran(ctx context.Context) {
+	row, call, ok := ids(ctx)
+	if !ok {
 		return
 	}
 	e.mu.Lock()
-	e.rows[row]++
-	e.mu.Unlock()
+	defer e.mu.Unlock()
+	if e.runs[row] == nil {
+		e.runs[row] = map[uint64]int{}
+	}
+	e.runs[row][call]++
+}
+
+func (e *embedded) runUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	e.ran(ctx)
+	return h(ctx, req)
+}
+
+func (e *embedded) runStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	e.ran(ss.Context())
+	return h(srv, ss)
+}
+
+// handlerRuns returns how often the handler ran for each call of row that
+// reached it, and forgets the row.
+func (e *embedded) handlerRuns(row int) map[uint64]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	runs := e.runs[row]
+	delete(e.runs, row)
+	return runs
 }
 
 func (e *embedded) countUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {

@@ -331,7 +331,7 @@ func run(ctx context.Context, args []string, stdout, stderr, bar io.Writer) erro
 		}
 		defer emb.stop()
 		r.target, r.dial = emb.addr, func() []grpc.DialOption { return nil }
-		r.serverAttempts = emb.attempts
+		r.serverAttempts, r.handlerRuns = emb.attempts, emb.handlerRuns
 		rep.Plan.Target = "embedded"
 		rep.Plan.Faults = c.faults
 		if c.faultsFile != "" {

@@ -19,10 +19,14 @@ import (
 	"github.com/resilience-go/grpc-resilience/retry"
 )
 
-// rowHeader is the request header that tells the embedded server which row
-// a call belongs to, so that it can count the attempts of each row exactly,
-// however late an attempt arrives.
-const rowHeader = "x-grpc-chaos-row"
+// rowHeader and callHeader are the request headers that tell the embedded
+// server which row and call an attempt belongs to, so that it can count the
+// attempts of each row exactly, however late an attempt arrives, and tell
+// when a call's handler ran more than once.
+const (
+	rowHeader  = "x-grpc-chaos-row"
+	callHeader = "x-grpc-chaos-call"
+)
 
 // runner runs rows of calls against one target.
 type runner struct {
@@ -34,8 +38,10 @@ type runner struct {
 	concurrency int
 	timeout     time.Duration
 	// serverAttempts, when not nil, returns the attempts the server saw
-	// for a row.
+	// for a row; handlerRuns how often its handler ran for each call of
+	// the row that reached it.
 	serverAttempts func(row int) int
+	handlerRuns    func(row int) map[uint64]int
 	// progress, when not nil, is told of every finished call.
 	progress func()
 	// seq numbers the calls of the whole run.
@@ -44,6 +50,7 @@ type runner struct {
 
 // callResult is what one call did.
 type callResult struct {
+	id       uint64 // the call's number in the run
 	latency  time.Duration
 	code     codes.Code // the call's final code
 	wrong    bool       // ended OK with the wrong data
@@ -165,6 +172,19 @@ func (r *runner) runRow(ctx context.Context, rowNum int, k kind, p policy) (repo
 		}
 		row.ServerAttempts, row.ServerAttemptsPerCall = &n, &per
 	}
+	if r.handlerRuns != nil {
+		runs := r.handlerRuns(rowNum)
+		reran, wrong := 0, 0
+		for _, c := range all {
+			if runs[c.id] > 1 {
+				reran++
+				if c.wrong {
+					wrong++
+				}
+			}
+		}
+		row.Reran, row.WrongDataReran = &reran, &wrong
+	}
 	return row, nil
 }
 
@@ -172,11 +192,14 @@ func (r *runner) runRow(ctx context.Context, rowNum int, k kind, p policy) (repo
 func (r *runner) oneCall(ctx context.Context, client pb.RouteGuideClient, k kind) callResult {
 	n := r.seq.Add(1)
 	rec := &callRecord{codes: map[int]codes.Code{}}
+	ctx = metadata.AppendToOutgoingContext(ctx, callHeader, strconv.FormatUint(n, 10))
 	ctx, cancel := context.WithTimeout(context.WithValue(ctx, recordKey{}, rec), r.timeout)
 	defer cancel()
 	start := time.Now()
 	err := k.call(ctx, client, r.world, n)
-	return rec.result(err, time.Since(start))
+	res := rec.result(err, time.Since(start))
+	res.id = n
+	return res
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

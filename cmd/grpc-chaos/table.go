@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/resilience-go/grpc-resilience/cmd/grpc-chaos/internal/report"
@@ -33,16 +34,20 @@ func writeTables(w io.Writer, rep *report.Report) {
 			kind = row.Kind
 			fmt.Fprintf(w, "\n%s  %s\n", row.Kind, row.Method)
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "POLICY\tCALLS\tSUCCESS\tATTEMPTS/CALL\tSERVER/CALL\tP50\tP95\tP99\tSTOPPED BY\tWRONG DATA\tFINAL CODES\tATTEMPT CODES")
+			fmt.Fprintln(tw, "POLICY\tCALLS\tSUCCESS\tATTEMPTS/CALL\tSERVER/CALL\tP50\tP95\tP99\tSTOPPED BY\tWRONG DATA\tRERAN\tFINAL CODES\tATTEMPT CODES")
 		}
 		server := "n/a"
 		if row.ServerAttemptsPerCall != nil {
 			server = fmt.Sprintf("%.3f", *row.ServerAttemptsPerCall)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f%%\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
+		reran := "n/a"
+		if row.Reran != nil {
+			reran = strconv.Itoa(*row.Reran)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f%%\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n",
 			row.Policy, row.Calls, row.SuccessRate*100, row.AttemptsPerCall, server,
 			fmtMs(row.LatencyMs.P50), fmtMs(row.LatencyMs.P95), fmtMs(row.LatencyMs.P99),
-			countList(row.Stops), row.WrongData, countList(row.Codes), countList(row.AttemptCodes))
+			countList(row.Stops), row.WrongData, reran, countList(row.Codes), countList(row.AttemptCodes))
 	}
 	if tw != nil {
 		tw.Flush()

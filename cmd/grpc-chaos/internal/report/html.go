@@ -88,7 +88,8 @@ type rowView struct {
 	Codes           string
 	AttemptCodes    string
 	Stops           string
-	WrongData       int
+	WrongData       string
+	Reran           string
 }
 
 type sloView struct {
@@ -339,7 +340,14 @@ func newRowView(row *Row, color string) rowView {
 		Codes:           formatCounts(row.Codes),
 		AttemptCodes:    formatCounts(row.AttemptCodes),
 		Stops:           formatCounts(row.Stops),
-		WrongData:       row.WrongData,
+		WrongData:       strconv.Itoa(row.WrongData),
+		Reran:           "n/a",
+	}
+	if row.Reran != nil {
+		v.Reran = strconv.Itoa(*row.Reran)
+	}
+	if row.WrongData > 0 && row.WrongDataReran != nil {
+		v.WrongData = fmt.Sprintf("%d (%d after a rerun)", row.WrongData, *row.WrongDataReran)
 	}
 	if row.Calls > 0 {
 		v.Success = fmt.Sprintf("%.2f%% (%d/%d)", 100*finite(row.SuccessRate), row.OK, row.Calls)

@@ -105,6 +105,14 @@ type Row struct {
 	// were not what a fault-free route guide server sends: a duplicated,
 	// missing or foreign message.
 	WrongData int `json:"wrongData"`
+	// Reran is the number of calls whose handler the server ran more than
+	// once: hedges that got past the faults side by side. A non-idempotent
+	// method's side effects then happen twice; for RouteChat, which stores
+	// every note, the winner may answer with the notes the loser stored.
+	// WrongDataReran is the part of WrongData that such calls explain.
+	// Both are absent when the server's counters cannot be read.
+	Reran          *int `json:"reran,omitempty"`
+	WrongDataReran *int `json:"wrongDataReran,omitempty"`
 	// ElapsedMs is how long the row took, in milliseconds.
 	ElapsedMs float64 `json:"elapsedMs"`
 }
