@@ -47,3 +47,6 @@ func WithClock(c clock) Option {
 func WithServerClock(c clock) ServerOption {
 	return ServerOption{apply: func(o *serverOptions) { o.clock = c }}
 }
+
+// ClockAhead returns a RecordingClock that starts d ahead of the real time.
+func ClockAhead(d time.Duration) *RecordingClock { return &RecordingClock{offset: d} }

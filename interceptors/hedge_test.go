@@ -195,6 +195,37 @@ func TestHedgeFatalReturnsAtOnce(t *testing.T) {
 	s.waitCancelled(t, 2, 3)
 }
 
+// TestHedgeDeadlineSeenFirst: an attempt that fails DEADLINE_EXCEEDED at
+// or past the caller's deadline ends the call for the deadline, even when
+// the call's context has not fired yet (the server's timer or the
+// transport saw it first); before the deadline the code is just fatal.
+func TestHedgeDeadlineSeenFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ahead  time.Duration // how far the interceptor's clock runs ahead
+		reason retry.StopReason
+	}{
+		{"before the deadline", 0, retry.NonRetryable},
+		{"past the deadline", time.Hour, retry.Deadline},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &hedgeServer{codes: map[int]codes.Code{1: codes.DeadlineExceeded}, hang: map[int]bool{2: true}, after: map[int][]int{1: {2}}}
+			srv := s.start(t)
+			client := pbClient(srv.Dial(t, interceptors.DialOptions(
+				interceptors.WithHedging(2, 0, codes.Unavailable),
+				interceptors.WithClock(interceptors.ClockAhead(tc.ahead)))...))
+			_, err := client.GetFeature(testContext(t), &pb.Point{})
+			if status.Code(err) != codes.DeadlineExceeded {
+				t.Fatalf("GetFeature = %v, want DeadlineExceeded", err)
+			}
+			if _, reason, ok := retry.Info(err); !ok || reason != tc.reason {
+				t.Errorf("retry.Info(%v) reason = %v, %v; want %v", err, reason, ok, tc.reason)
+			}
+			s.waitCancelled(t, 2)
+		})
+	}
+}
+
 // TestHedgeNonFatalSendsNextAtOnce: the hedging delay is an hour, but a
 // non-fatal code sends the next hedge at once.
 func TestHedgeNonFatalSendsNextAtOnce(t *testing.T) {

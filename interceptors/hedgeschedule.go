@@ -180,6 +180,12 @@ func (s *hedgeSchedule) run() (*attemptEnd, error) {
 			fatal := a.fatal || code == codes.OK || !slices.Contains(s.h.nonFatal, code)
 			s.c.observe(s.ctx, s.o, retry.Event{Method: s.method, Attempt: a.n, Hedge: true, Code: code, Err: a.err,
 				Duration: a.took, Retry: !fatal && halt == 0 && s.started < s.h.maxAttempts})
+			if code == codes.DeadlineExceeded && s.pastDeadline(0) {
+				// The caller's deadline, seen by the server or the
+				// transport before the call's context: no attempt won.
+				s.last = a
+				return nil, &retry.Error{Attempts: s.started, Reason: retry.Deadline, Err: a.err}
+			}
 			if fatal {
 				return a, nil
 			}
@@ -240,8 +246,19 @@ func (s *hedgeSchedule) finish(win *attemptEnd) {
 		if win != nil && a.n == win.n {
 			return
 		}
+		code := a.code()
+		// With no winner, the call's own end stopped every attempt; one
+		// cancelled just before the context's end reached it would
+		// otherwise show CANCELLED for what was the caller's deadline.
+		switch {
+		case win != nil:
+		case s.ctx.Err() != nil:
+			code = status.FromContextError(s.ctx.Err()).Code()
+		case s.pastDeadline(0):
+			code = codes.DeadlineExceeded
+		}
 		s.c.observe(s.ctx, s.o, retry.Event{Kind: retry.HedgeCancelled, Method: s.method, Attempt: a.n, Hedge: true,
-			Code: a.code(), Err: a.err, Duration: a.took})
+			Code: code, Err: a.err, Duration: a.took})
 	}
 	for _, a := range s.held {
 		cancelled(a)

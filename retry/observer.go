@@ -68,7 +68,8 @@ type Event struct {
 // called on the call's goroutine, or for a hedged call on the goroutines
 // that run its attempts, and must be quick and safe for concurrent use.
 // Every event of a call is reported before the call returns its end to the
-// caller, so the context's values tie events to their call.
+// caller, so the context's values tie events to their call; an observer
+// that waits for the caller therefore deadlocks.
 type Observer func(ctx context.Context, e Event)
 
 // SlogObserver returns an Observer that logs each attempt to l: failed

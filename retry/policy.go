@@ -126,7 +126,10 @@ type Decision struct {
 
 // Decide says whether to retry after a failed attempt, at time now, for a
 // call whose caller's context is ctx. In order: the caller's cancelled or
-// expired context stops the call (Canceled, Deadline); a committed call stops
+// expired context stops the call (Canceled, Deadline), and so does an
+// attempt that failed DEADLINE_EXCEEDED at or past the caller's deadline
+// (the server or the transport saw the deadline before the context's timer
+// fired); a committed call stops
 // (Committed); a pushback that says stop stops (PushbackStop, and counts as a
 // throttle failure); a code the policy does not retry stops (NonRetryable);
 // a retryable failure takes a throttle token and stops when throttled
@@ -140,6 +143,9 @@ func (c *Call) Decide(ctx context.Context, now time.Time, o Outcome) Decision {
 			return Decision{Reason: Deadline}
 		}
 		return Decision{Reason: Canceled}
+	}
+	if dl, ok := ctx.Deadline(); ok && !now.Before(dl) && status.Code(o.Err) == codes.DeadlineExceeded {
+		return Decision{Reason: Deadline}
 	}
 	if o.Committed {
 		return Decision{Reason: Committed}

@@ -376,6 +376,39 @@ func TestDecideStops(t *testing.T) {
 	}
 }
 
+// TestDecideDeadlineSeenFirst: a DEADLINE_EXCEEDED at or past the caller's
+// deadline is the caller's deadline, even when the server or the transport
+// saw it before the context's timer fired; before the deadline it is a
+// per-attempt timeout, retried when the policy lists the code.
+func TestDecideDeadlineSeenFirst(t *testing.T) {
+	deadline := time.Now().Add(time.Hour)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	policy := Policy{MaxAttempts: 5, Codes: []codes.Code{codes.DeadlineExceeded, codes.Unavailable}}
+	for _, tt := range []struct {
+		name   string
+		now    time.Time
+		code   codes.Code
+		retry  bool
+		reason StopReason
+	}{
+		{"at the deadline", deadline, codes.DeadlineExceeded, false, Deadline},
+		{"past the deadline", deadline.Add(time.Millisecond), codes.DeadlineExceeded, false, Deadline},
+		{"per-attempt timeout", deadline.Add(-time.Second), codes.DeadlineExceeded, true, Succeeded},
+		{"other code at the deadline", deadline, codes.Unavailable, false, Deadline}, // no wait fits
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewCall(&policy)
+			c.BeginAttempt()
+			d := c.Decide(ctx, tt.now, Outcome{Err: status.Error(tt.code, "x")})
+			if d.Retry != tt.retry || d.Reason != tt.reason {
+				t.Errorf("Decide(%v at deadline%+v) = {Retry:%v Reason:%v}, want {Retry:%v Reason:%v}",
+					tt.code, tt.now.Sub(deadline), d.Retry, d.Reason, tt.retry, tt.reason)
+			}
+		})
+	}
+}
+
 type countingBackoff struct{ next, resets int }
 
 func (b *countingBackoff) NextBackOff() time.Duration {
