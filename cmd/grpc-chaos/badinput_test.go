@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,6 +136,49 @@ func TestDuration(t *testing.T) {
 	for _, row := range rep.Rows {
 		if row.Calls == 0 {
 			t.Errorf("%s/%s: no calls in 100ms, want some", row.Kind, row.Policy)
+		}
+	}
+}
+
+// TestInterrupted: a signal mid-run (here, the context it cancels) ends the
+// run after the row in flight, with exit status 130 and a report of the
+// rows that finished.
+func TestInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	afterRow = func(row int) {
+		if row == 1 {
+			cancel()
+		}
+	}
+	defer func() { afterRow = nil }()
+	var stdout, stderr bytes.Buffer
+	args := []string{"--kinds", "unary", "--policies", "none,a6-retry", "--calls", "50", "--json"}
+	err := run(ctx, args, &stdout, &stderr, nil)
+	if got := exitCode(err, io.Discard); got != 130 {
+		t.Fatalf("run(%q) interrupted after row 1 = %v (exit %d), want exit 130", args, err, got)
+	}
+	rep := decodeReport(t, stdout.String())
+	if !rep.Interrupted || len(rep.Rows) != 1 || rep.Rows[0].Policy != "none" || rep.Rows[0].Calls != 50 {
+		t.Errorf("report: interrupted %v, %d rows; want interrupted, the finished row of 50 none calls", rep.Interrupted, len(rep.Rows))
+	}
+}
+
+// TestNoFaults: --faults none runs the embedded server without faults:
+// every call succeeds at the first attempt.
+func TestNoFaults(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"--faults", "none", "--policies", "a6-retry", "--calls", "50", "--json"}
+	if err := run(context.Background(), args, &stdout, &stderr, nil); err != nil {
+		t.Fatalf("run(%q) = %v", args, err)
+	}
+	rep := decodeReport(t, stdout.String())
+	if rep.Plan.Faults != "none" {
+		t.Errorf("plan faults = %q, want \"none\"", rep.Plan.Faults)
+	}
+	for _, row := range rep.Rows {
+		if row.OK != row.Calls || row.Attempts != row.Calls {
+			t.Errorf("%s/%s: %d of %d OK in %d attempts, want every call OK at the first attempt", row.Kind, row.Policy, row.OK, row.Calls, row.Attempts)
 		}
 	}
 }

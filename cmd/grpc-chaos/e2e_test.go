@@ -33,7 +33,7 @@ func TestReportEndToEnd(t *testing.T) {
 	if string(fileJSON) != res.stdout {
 		t.Errorf("report.json differs from the --json output")
 	}
-	if rep.Tool != name || rep.Plan.Target != "embedded" || rep.Plan.Faults != defaultFaults || rep.Plan.Seed != defaultSeed || rep.Plan.Calls != 300 {
+	if rep.Tool != name || rep.Plan.Target != "embedded" || rep.Plan.Faults != defaultFaults || rep.Plan.Seed == nil || *rep.Plan.Seed != defaultSeed || rep.Plan.Calls != 300 {
 		t.Errorf("plan = %+v, want the default plan against the embedded server, 300 calls", rep.Plan)
 	}
 	if got, want := len(rep.Rows), len(kinds)*len(policyNames); got != want {

@@ -24,8 +24,11 @@ type embedded struct {
 	mu   sync.Mutex
 	rows map[int]int // attempts seen per row, by the row header
 	// runs counts, per row and call, the attempts that got past the
-	// faults to the handler; a row's entry is dropped once read.
-	runs map[int]map[uint64]int
+	// faults to the handler, until the call ended; closed holds the rows
+	// that ended, whose late attempts are not counted, so that runs holds
+	// only the calls in flight.
+	runs   map[int]map[uint64]int
+	closed map[int]bool
 }
 
 // startEmbedded serves the route guide with rules injected, seeded by seed.
@@ -41,7 +44,7 @@ func startEmbedded(rules []faultinject.Rule, seed uint64) (*embedded, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &embedded{addr: lis.Addr().String(), in: in, served: make(chan struct{}), rows: map[int]int{}, runs: map[int]map[uint64]int{}}
+	e := &embedded{addr: lis.Addr().String(), in: in, served: make(chan struct{}), rows: map[int]int{}, runs: map[int]map[uint64]int{}, closed: map[int]bool{}}
 	e.gs = grpc.NewServer(
 		grpc.ChainUnaryInterceptor(e.countUnary, in.UnaryServerInterceptor(), e.runUnary),
 		grpc.ChainStreamInterceptor(e.countStream, in.StreamServerInterceptor(), e.runStream),
@@ -88,6 +91,9 @@ func (e *embedded) ran(ctx context.Context) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed[row] {
+		return
+	}
 	if e.runs[row] == nil {
 		e.runs[row] = map[uint64]int{}
 	}
@@ -104,14 +110,23 @@ func (e *embedded) runStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServer
 	return h(srv, ss)
 }
 
-// handlerRuns returns how often the handler ran for each call of row that
-// reached it, and forgets the row.
-func (e *embedded) handlerRuns(row int) map[uint64]int {
+// handlerRuns returns how often the handler ran for call of row by now,
+// and forgets the call. A run that starts later (a cancelled hedge the
+// server takes up after the call ended) stays until the row ends.
+func (e *embedded) handlerRuns(row int, call uint64) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	runs := e.runs[row]
+	n := e.runs[row][call]
+	delete(e.runs[row], call)
+	return n
+}
+
+// endRow forgets row's counts and ignores its late attempts.
+func (e *embedded) endRow(row int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	delete(e.runs, row)
-	return runs
+	e.closed[row] = true
 }
 
 func (e *embedded) countUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {

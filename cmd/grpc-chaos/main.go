@@ -14,13 +14,14 @@
 // message (after commit, so no client may retry them); 1000 calls per kind
 // and policy, 8 at a time, fault seed 1. The policies are
 //
-//	none      plain grpc-go, no retry policy
+//	none      plain grpc-go, its own retries off
 //	manual    the interceptors' manual mode: --retry-times, --retry-interval
 //	a6-retry  an A6 retryPolicy (maxAttempts 5, backoff 10ms×2 up to 100ms)
 //	a6-hedge  an A6 hedgingPolicy (maxAttempts 5, a hedge every 10ms)
 //
-// --service-config replaces the a6-retry and a6-hedge policies' service
-// configs with one's own. --target runs against servers that already run,
+// --service-config replaces the a6-retry policy's service config when it
+// gives every method run a retryPolicy, or the a6-hedge policy's when it
+// gives every one a hedgingPolicy. --target runs against servers that already run,
 // such as routeguide-server processes: a host:port, a grpc target such as
 // dns:///svc:50051, or a comma-separated list of host:port that becomes one
 // round_robin fleet.
@@ -30,10 +31,13 @@
 // page with charts that reads offline. A progress bar goes to stderr when
 // stderr is a terminal.
 //
+// --faults none runs the embedded server without faults.
+//
 // Exit status: 0 when the run finished (and met --slo, if given); 1 when it
 // missed the --slo or could not run; 2 on bad input (a bad flag, fault
 // spec, service config or SLO, or an unreachable --target), reported in one
-// line.
+// line; 130 when SIGINT or SIGTERM stopped it, after printing the rows that
+// finished.
 package main
 
 import (
@@ -48,6 +52,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -86,14 +91,25 @@ func usagef(format string, args ...any) error {
 // errSLOMissed is returned when the run missed its --slo: exit status 1.
 var errSLOMissed = errors.New("SLO missed")
 
+// afterRow, when not nil, is called after each row that finished: a test
+// hook.
+var afterRow func(row int)
+
+// errInterrupted is returned when a signal stopped the run: exit status
+// 130, as a shell reports a command ended by SIGINT.
+var errInterrupted = errors.New("interrupted")
+
 // exitCode reports err on stderr in one line and returns the exit status.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
 	fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err.Error()))
-	if errors.As(err, new(usageError)) {
+	switch {
+	case errors.As(err, new(usageError)):
 		return 2
+	case errors.Is(err, errInterrupted):
+		return 130
 	}
 	return 1
 }
@@ -125,7 +141,7 @@ func parseFlags(args []string, stdout io.Writer) (config, bool, error) {
 	var c config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported by exitCode, in one line
-	fs.StringVar(&c.faults, "faults", "", "fault `spec` for the embedded server, in faultinject's text form (default: the default plan)")
+	fs.StringVar(&c.faults, "faults", "", "fault `spec` for the embedded server, in faultinject's text form, or \"none\" (default: the default plan)")
 	fs.StringVar(&c.faultsFile, "faults-file", "", "JSON fault rule `file` for the embedded server")
 	fs.StringVar(&c.serviceConfigFile, "service-config", "", "A6 service config JSON `file` for the a6-retry and a6-hedge policies")
 	fs.IntVar(&c.retryTimes, "retry-times", defaultRetryTimes, "the manual policy's retries per call")
@@ -156,14 +172,14 @@ func parseFlags(args []string, stdout io.Writer) (config, bool, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if err := c.check(set, *kindsFlag, *policiesFlag); err != nil {
+	if err := c.check(fs, set, *kindsFlag, *policiesFlag); err != nil {
 		return c, false, err
 	}
 	return c, false, nil
 }
 
 // check validates the flags and loads the files they name.
-func (c *config) check(set map[string]bool, kindsFlag, policiesFlag string) error {
+func (c *config) check(fs *flag.FlagSet, set map[string]bool, kindsFlag, policiesFlag string) error {
 	switch {
 	case c.retryTimes < 0:
 		return usagef("--retry-times = %d, want 0 or more", c.retryTimes)
@@ -175,8 +191,8 @@ func (c *config) check(set map[string]bool, kindsFlag, policiesFlag string) erro
 		return usagef("--calls = %d, want 1 or more", c.calls)
 	case set["duration"] && c.duration <= 0:
 		return usagef("--duration = %v, want a positive duration", c.duration)
-	case c.concurrency <= 0:
-		return usagef("--concurrency = %d, want 1 or more", c.concurrency)
+	case c.concurrency <= 0 || c.concurrency > maxConcurrency:
+		return usagef("--concurrency = %d, want 1 to %d", c.concurrency, maxConcurrency)
 	case c.timeout <= 0:
 		return usagef("--timeout = %v, want a positive duration", c.timeout)
 	case c.connectTimeout <= 0:
@@ -185,6 +201,14 @@ func (c *config) check(set map[string]bool, kindsFlag, policiesFlag string) erro
 		return usagef("--faults and --faults-file both given; want one")
 	case c.target != "" && (set["faults"] || set["faults-file"] || set["seed"]):
 		return usagef("--faults, --faults-file and --seed configure the embedded server; a --target server has its own (see routeguide-server --faults)")
+	}
+	for _, f := range []string{"target", "service-config", "report", "faults-file", "faults"} {
+		if set[f] && strings.TrimSpace(fs.Lookup(f).Value.String()) == "" {
+			if f == "faults" {
+				return usagef("--faults is empty; want a fault spec, or %q for no faults", noFaults)
+			}
+			return usagef("--%s is empty", f)
+		}
 	}
 	if set["duration"] {
 		c.calls = 0
@@ -217,11 +241,14 @@ func (c *config) check(set map[string]bool, kindsFlag, policiesFlag string) erro
 	if err != nil {
 		return err
 	}
-	if c.policies, err = buildPolicies(names, c.retryTimes, c.retryInterval, c.serviceConfig, c.serviceConfigFile); err != nil {
+	if c.policies, err = buildPolicies(names, c.kinds, c.retryTimes, c.retryInterval, c.serviceConfig, c.serviceConfigFile); err != nil {
+		return err
+	}
+	if err := checkLB(c.serviceConfig, c.serviceConfigFile); err != nil {
 		return err
 	}
 	if c.slo != "" || set["slo"] {
-		if c.objectives, err = parseSLO(c.slo, names, kindNames(c.kinds)); err != nil {
+		if c.objectives, err = parseSLO(c.slo, names, kindNames(c.kinds), c.target == ""); err != nil {
 			return usageError{err}
 		}
 	}
@@ -245,6 +272,9 @@ func (c *config) loadFaults(set map[string]bool) error {
 	default:
 		if !set["faults"] {
 			c.faults = defaultFaults
+		}
+		if c.faults == noFaults {
+			return nil
 		}
 		rules, err := faultinject.ParseSpec(c.faults)
 		if err != nil {
@@ -306,7 +336,7 @@ func run(ctx context.Context, args []string, stdout, stderr, bar io.Writer) erro
 		Tool:    name,
 		Started: time.Now().UTC().Truncate(time.Second),
 		Plan: report.PlanInfo{
-			Target: c.target, Seed: c.seed, Calls: c.calls, Concurrency: c.concurrency,
+			Target: c.target, Calls: c.calls, Concurrency: c.concurrency,
 			Timeout: c.timeout.String(), Kinds: kindNames(c.kinds),
 		},
 	}
@@ -323,6 +353,7 @@ func run(ctx context.Context, args []string, stdout, stderr, bar io.Writer) erro
 		duration:    c.duration,
 		concurrency: c.concurrency,
 		timeout:     c.timeout,
+		seed:        c.seed,
 	}
 	if c.target == "" {
 		emb, err := startEmbedded(c.rules, c.seed)
@@ -331,9 +362,9 @@ func run(ctx context.Context, args []string, stdout, stderr, bar io.Writer) erro
 		}
 		defer emb.stop()
 		r.target, r.dial = emb.addr, func() []grpc.DialOption { return nil }
-		r.serverAttempts, r.handlerRuns = emb.attempts, emb.handlerRuns
+		r.serverAttempts, r.handlerRuns, r.endRow = emb.attempts, emb.handlerRuns, emb.endRow
 		rep.Plan.Target = "embedded"
-		rep.Plan.Faults = c.faults
+		rep.Plan.Faults, rep.Plan.Seed = c.faults, &c.seed
 		if c.faultsFile != "" {
 			rep.Plan.Faults = "file " + filepath.Base(c.faultsFile)
 		}
@@ -356,16 +387,24 @@ func run(ctx context.Context, args []string, stdout, stderr, bar io.Writer) erro
 	r.progress = prog.call
 	start := time.Now()
 	rowNum := 0
+rows:
 	for _, k := range c.kinds {
 		for _, p := range c.policies {
 			rowNum++
 			prog.row(k.name, p.info.Name)
 			row, err := r.runRow(ctx, rowNum, k, p)
+			if err != nil && ctx.Err() != nil {
+				rep.Interrupted = true
+				break rows
+			}
 			if err != nil {
 				prog.done()
 				return err
 			}
 			rep.Rows = append(rep.Rows, row)
+			if afterRow != nil {
+				afterRow(rowNum)
+			}
 		}
 	}
 	prog.done()
@@ -387,6 +426,9 @@ func run(ctx context.Context, args []string, stdout, stderr, bar io.Writer) erro
 		}
 		fmt.Fprintf(stderr, "%s: report written to %s\n", name, filepath.Join(c.reportDir, "report.html"))
 	}
+	if rep.Interrupted {
+		return fmt.Errorf("%w after %d of %d rows; the report holds those", errInterrupted, len(rep.Rows), len(c.kinds)*len(c.policies))
+	}
 	if rep.SLO != nil {
 		return sloVerdict(stderr, rep.SLO)
 	}
@@ -400,7 +442,8 @@ func sloVerdict(stderr io.Writer, s *report.SLOResult) error {
 	for _, ch := range s.Checks {
 		if !ch.Met {
 			missed++
-			fmt.Fprintf(stderr, "%s: SLO missed: %s/%s %s (value %.4g)\n", name, ch.Policy, ch.Kind, ch.Objective, ch.Value)
+			fmt.Fprintf(stderr, "%s: SLO missed: %s/%s %s (value %s%s)\n", name, ch.Policy, ch.Kind, ch.Objective,
+				strconv.FormatFloat(ch.Value, 'f', -1, 64), ch.Unit)
 		}
 	}
 	if missed > 0 {

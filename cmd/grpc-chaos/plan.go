@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/resilience-go/grpc-resilience/cmd/grpc-chaos/internal/report"
 	"github.com/resilience-go/grpc-resilience/interceptors"
@@ -31,6 +32,11 @@ const (
 	defaultRetryTimes    = 4
 	defaultRetryInterval = 10 * time.Millisecond
 	defaultConnect       = 5 * time.Second
+	// maxConcurrency bounds --concurrency: each caller is a goroutine
+	// with a call in flight.
+	maxConcurrency = 10000
+	// noFaults is the --faults value for an embedded server without faults.
+	noFaults = "none"
 )
 
 // defaultRetryConfig is the a6-retry policy's service config: as many
@@ -79,31 +85,40 @@ type policy struct {
 // attempt.
 func (p policy) dialOptions(obs retry.Observer) []grpc.DialOption {
 	if p.opts == nil {
-		return nil
+		// Not even a retry policy from a resolver's service config.
+		return []grpc.DialOption{grpc.WithDisableRetry()}
 	}
 	return interceptors.DialOptions(append(p.opts[:len(p.opts):len(p.opts)], interceptors.WithObserver(obs))...)
 }
 
 // buildPolicies returns the policies named, in the order given. cfg, when
-// not nil, is the --service-config: it replaces the a6-retry policy's config
-// if it holds a retryPolicy and the a6-hedge policy's if it holds a
-// hedgingPolicy.
-func buildPolicies(names []string, retryTimes int, interval time.Duration, cfg *rsc.Config, cfgName string) ([]policy, error) {
+// not nil, is the --service-config: it must give every method of ks a
+// retryPolicy, and then replaces the a6-retry policy's config, or give
+// every one a hedgingPolicy, and then replaces the a6-hedge policy's.
+func buildPolicies(names []string, ks []kind, retryTimes int, interval time.Duration, cfg *rsc.Config, cfgName string) ([]policy, error) {
 	retryCfg, hedgeCfg := mustParse(defaultRetryConfig), mustParse(defaultHedgeConfig)
 	retrySrc, hedgeSrc := "built in", "built in"
 	if cfg != nil {
-		hasRetry, hasHedge := false, false
-		for _, mc := range cfg.MethodConfigs {
-			hasRetry = hasRetry || mc.RetryPolicy != nil
-			hasHedge = hasHedge || mc.HedgingPolicy != nil
+		retries, hedges := 0, 0
+		for _, k := range ks {
+			mc := cfg.MethodConfig(k.method)
+			switch {
+			case mc == nil:
+				return nil, usagef("--service-config %s: no methodConfig matches %s; want a retryPolicy or a hedgingPolicy for every method run", cfgName, k.method)
+			case mc.RetryPolicy != nil:
+				retries++
+			case mc.HedgingPolicy != nil:
+				hedges++
+			default:
+				return nil, usagef("--service-config %s: the methodConfig of %s has neither a retryPolicy nor a hedgingPolicy", cfgName, k.method)
+			}
 		}
-		if !hasRetry && !hasHedge {
-			return nil, usagef("--service-config %s: no methodConfig has a retryPolicy or a hedgingPolicy", cfgName)
-		}
-		if hasRetry {
+		switch {
+		case retries > 0 && hedges > 0:
+			return nil, usagef("--service-config %s: %d of the methods run have a retryPolicy and %d a hedgingPolicy; want one kind of policy for all, to compare it with the others", cfgName, retries, hedges)
+		case retries > 0:
 			retryCfg, retrySrc = cfg, cfgName
-		}
-		if hasHedge {
+		default:
 			hedgeCfg, hedgeSrc = cfg, cfgName
 		}
 	}
@@ -112,7 +127,7 @@ func buildPolicies(names []string, retryTimes int, interval time.Duration, cfg *
 		var p policy
 		switch name {
 		case "none":
-			p.info = report.PolicyInfo{Name: name, Description: "plain grpc-go, no interceptors and no retry policy"}
+			p.info = report.PolicyInfo{Name: name, Description: "plain grpc-go, no interceptors; grpc-go's own retries off (WithDisableRetry)"}
 		case "manual":
 			p.info = report.PolicyInfo{Name: name, Description: fmt.Sprintf("manual mode: %d retries, %v apart (WithRetryTimes, WithRetryInterval)", retryTimes, interval)}
 			p.opts = []interceptors.Option{interceptors.WithRetryTimes(retryTimes), interceptors.WithRetryInterval(interval)}
@@ -178,6 +193,16 @@ func mustParse(js string) *rsc.Config {
 		panic("grpc-chaos: built-in service config: " + err.Error())
 	}
 	return cfg
+}
+
+// checkLB makes sure grpc-go takes the load balancing config of cfg, so that
+// a bad one fails now, as bad input, and not when the first row dials.
+func checkLB(cfg *rsc.Config, cfgName string) error {
+	conn, err := grpc.NewClient("passthrough:///check", grpc.WithTransportCredentials(insecure.NewCredentials()), lbConfig(cfg))
+	if err != nil {
+		return usagef("--service-config %s: %v", cfgName, err)
+	}
+	return conn.Close()
 }
 
 // lbConfig is the load balancing the run's connections use: the service

@@ -21,8 +21,8 @@ import (
 
 // rowHeader and callHeader are the request headers that tell the embedded
 // server which row and call an attempt belongs to, so that it can count the
-// attempts of each row exactly, however late an attempt arrives, and tell
-// when a call's handler ran more than once.
+// attempts of each row exactly and tell when a call's handler ran more than
+// once.
 const (
 	rowHeader  = "x-grpc-chaos-row"
 	callHeader = "x-grpc-chaos-call"
@@ -38,10 +38,13 @@ type runner struct {
 	concurrency int
 	timeout     time.Duration
 	// serverAttempts, when not nil, returns the attempts the server saw
-	// for a row; handlerRuns how often its handler ran for each call of
-	// the row that reached it.
+	// for a row; handlerRuns how often the server ran a call's handler by
+	// the time the call ended, and forgets the call.
 	serverAttempts func(row int) int
-	handlerRuns    func(row int) map[uint64]int
+	handlerRuns    func(row int, call uint64) int
+	endRow         func(row int)
+	// seed makes the latency samples of long rows repeatable.
+	seed uint64
 	// progress, when not nil, is told of every finished call.
 	progress func()
 	// seq numbers the calls of the whole run.
@@ -84,8 +87,10 @@ func observe(ctx context.Context, e retry.Event) {
 	case retry.AttemptDone:
 		r.codes[e.Attempt] = e.Code
 	case retry.HedgeCancelled:
+		// CANCELLED for a loser, or the call's own end (its deadline)
+		// when no attempt won.
 		if _, ok := r.codes[e.Attempt]; !ok {
-			r.codes[e.Attempt] = codes.Canceled
+			r.codes[e.Attempt] = e.Code
 		}
 	}
 }
@@ -136,9 +141,13 @@ func (r *runner) runRow(ctx context.Context, rowNum int, k kind, p policy) (repo
 		deadline = start.Add(r.duration)
 	}
 	var issued atomic.Int64
-	results := make([][]callResult, r.concurrency)
+	stats := newRowStats(k, p.info.Name, r.seed+uint64(rowNum))
 	var wg sync.WaitGroup
-	for w := range r.concurrency {
+	workers := r.concurrency
+	if r.calls > 0 {
+		workers = min(workers, r.calls)
+	}
+	for range workers {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				if r.calls > 0 && issued.Add(1) > int64(r.calls) {
@@ -147,7 +156,12 @@ func (r *runner) runRow(ctx context.Context, rowNum int, k kind, p policy) (repo
 				if r.calls == 0 && !time.Now().Before(deadline) {
 					return
 				}
-				results[w] = append(results[w], r.oneCall(rowCtx, client, k))
+				res := r.oneCall(rowCtx, client, k)
+				runs := -1
+				if r.handlerRuns != nil {
+					runs = r.handlerRuns(rowNum, res.id)
+				}
+				stats.add(res, runs)
 				if r.progress != nil {
 					r.progress()
 				}
@@ -155,35 +169,24 @@ func (r *runner) runRow(ctx context.Context, rowNum int, k kind, p policy) (repo
 		})
 	}
 	wg.Wait()
+	if r.endRow != nil {
+		r.endRow(rowNum)
+	}
 	if err := ctx.Err(); err != nil {
 		return report.Row{}, err
 	}
-	var all []callResult
-	for _, rs := range results {
-		all = append(all, rs...)
-	}
-	row := summarise(k, p.info.Name, all)
+	row := stats.result()
 	row.ElapsedMs = ms(time.Since(start))
 	if r.serverAttempts != nil {
+		// Read once the row's calls ended: an attempt the server takes
+		// up after that (a cancelled hedge still on the wire) is not
+		// counted.
 		n := r.serverAttempts(rowNum)
 		per := 0.0
 		if row.Calls > 0 {
 			per = float64(n) / float64(row.Calls)
 		}
 		row.ServerAttempts, row.ServerAttemptsPerCall = &n, &per
-	}
-	if r.handlerRuns != nil {
-		runs := r.handlerRuns(rowNum)
-		reran, wrong := 0, 0
-		for _, c := range all {
-			if runs[c.id] > 1 {
-				reran++
-				if c.wrong {
-					wrong++
-				}
-			}
-		}
-		row.Reran, row.WrongDataReran = &reran, &wrong
 	}
 	return row, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 type objective struct {
 	text         string
 	policy, kind string // "" for any
+	unit         string // of the bound: "%", "ms" or ""
 	metric       string
 	op           string
 	bound        float64 // in the metric's unit: percent, ms, or a number
@@ -31,8 +33,10 @@ type objective struct {
 
 var sloMetrics = []string{"success", "p50", "p95", "p99", "max", "mean", "attempts", "amplification"}
 
-// parseSLO parses a --slo: objectives separated by commas.
-func parseSLO(spec string, policies, kindNames []string) ([]objective, error) {
+// parseSLO parses a --slo: objectives separated by commas. counters tells
+// whether the server's counters can be read (an embedded server), which
+// the amplification metric needs.
+func parseSLO(spec string, policies, kindNames []string, counters bool) ([]objective, error) {
 	if strings.TrimSpace(spec) == "" {
 		return nil, fmt.Errorf("--slo is empty; want e.g. 'success>=99.9%%,p99<=100ms'")
 	}
@@ -40,6 +44,9 @@ func parseSLO(spec string, policies, kindNames []string) ([]objective, error) {
 	for i, tok := range strings.Split(spec, ",") {
 		tok = strings.TrimSpace(tok)
 		o, err := parseObjective(tok, policies, kindNames)
+		if err == nil && o.metric == "amplification" && !counters {
+			err = fmt.Errorf("amplification needs the embedded server's counters; a --target server's are not read")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--slo objective %d %q: %w", i+1, tok, err)
 		}
@@ -87,13 +94,13 @@ func parseObjective(tok string, policies, kindNames []string) (objective, error)
 	case "success":
 		num, ok := strings.CutSuffix(val, "%")
 		f, err := strconv.ParseFloat(num, 64)
-		if !ok || err != nil || f < 0 || f > 100 {
+		if !ok || err != nil || !(f >= 0 && f <= 100) { // NaN fails too
 			return o, fmt.Errorf("bad percentage %q; want e.g. 99.9%%", val)
 		}
-		o.bound = f
+		o.bound, o.unit = f, "%"
 	case "attempts", "amplification":
 		f, err := strconv.ParseFloat(val, 64)
-		if err != nil || f < 0 {
+		if err != nil || !(f >= 0) || math.IsInf(f, 1) {
 			return o, fmt.Errorf("bad number %q; want e.g. 1.5", val)
 		}
 		o.bound = f
@@ -102,7 +109,7 @@ func parseObjective(tok string, policies, kindNames []string) (objective, error)
 		if err != nil || d < 0 {
 			return o, fmt.Errorf("bad duration %q; want e.g. 100ms", val)
 		}
-		o.bound = ms(d)
+		o.bound, o.unit = ms(d), "ms"
 	}
 	return o, nil
 }
@@ -169,7 +176,7 @@ func checkSLO(spec string, objs []objective, rows []report.Row) *report.SLOResul
 			}
 			v, ok := o.value(row)
 			met := ok && row.Calls > 0 && o.holds(v)
-			res.Checks = append(res.Checks, report.SLOCheck{Objective: o.text, Kind: row.Kind, Policy: row.Policy, Value: v, Met: met})
+			res.Checks = append(res.Checks, report.SLOCheck{Objective: o.text, Kind: row.Kind, Policy: row.Policy, Value: v, Unit: o.unit, Met: met})
 			res.Met = res.Met && met
 		}
 	}

@@ -17,8 +17,8 @@ func writeTables(w io.Writer, rep *report.Report) {
 		size = p.Duration
 	}
 	fmt.Fprintf(w, "grpc-chaos: target %s", p.Target)
-	if p.Faults != "" {
-		fmt.Fprintf(w, ", faults %q, seed %d", p.Faults, p.Seed)
+	if p.Seed != nil {
+		fmt.Fprintf(w, ", faults %q, seed %d", p.Faults, *p.Seed)
 	}
 	fmt.Fprintf(w, "\n%s per kind and policy, %d at a time, timeout %s, %.1fs in all\n", size, p.Concurrency, p.Timeout, rep.ElapsedMs/1000)
 	for _, pol := range p.Policies {
@@ -44,13 +44,27 @@ func writeTables(w io.Writer, rep *report.Report) {
 		if row.Reran != nil {
 			reran = strconv.Itoa(*row.Reran)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f%%\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n",
-			row.Policy, row.Calls, row.SuccessRate*100, row.AttemptsPerCall, server,
-			fmtMs(row.LatencyMs.P50), fmtMs(row.LatencyMs.P95), fmtMs(row.LatencyMs.P99),
-			countList(row.Stops), row.WrongData, reran, countList(row.Codes), countList(row.AttemptCodes))
+		wrong := strconv.Itoa(row.WrongData)
+		if row.WrongData > 0 && row.WrongDataReran != nil {
+			wrong += fmt.Sprintf(" (%d reran)", *row.WrongDataReran)
+		}
+		success, attempts, p50, p95, p99 := "n/a", "n/a", "n/a", "n/a", "n/a"
+		if row.Calls > 0 {
+			success = fmt.Sprintf("%.2f%%", row.SuccessRate*100)
+			attempts = fmt.Sprintf("%.3f", row.AttemptsPerCall)
+			p50, p95, p99 = fmtMs(row.LatencyMs.P50), fmtMs(row.LatencyMs.P95), fmtMs(row.LatencyMs.P99)
+		} else {
+			server = "n/a"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			row.Policy, row.Calls, success, attempts, server, p50, p95, p99,
+			countList(row.Stops), wrong, reran, countList(row.Codes), countList(row.AttemptCodes))
 	}
 	if tw != nil {
 		tw.Flush()
+	}
+	if rep.Interrupted {
+		fmt.Fprintf(w, "\ninterrupted: only the rows that finished are shown\n")
 	}
 	if rep.SLO != nil {
 		verdict := "met"

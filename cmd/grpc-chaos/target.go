@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/resolver/manual"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
 )
@@ -44,8 +46,9 @@ func resolveTarget(target string) (string, func() []grpc.DialOption, error) {
 }
 
 // probe checks that target has at least one backend that accepts
-// connections within wait, so that a wrong --target fails at once with one
-// line instead of thousands of failed calls.
+// connections within wait and serves the route guide, so that a wrong
+// --target fails at once with one line instead of thousands of failed
+// calls.
 func probe(ctx context.Context, target string, dial []grpc.DialOption, wait time.Duration) error {
 	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, dial...)
 	conn, err := grpc.NewClient(target, opts...)
@@ -59,7 +62,7 @@ func probe(ctx context.Context, target string, dial []grpc.DialOption, wait time
 	for {
 		s := conn.GetState()
 		if s == connectivity.Ready {
-			return nil
+			return serves(ctx, conn, target)
 		}
 		if !conn.WaitForStateChange(ctx, s) {
 			break
@@ -75,6 +78,16 @@ func probe(ctx context.Context, target string, dial []grpc.DialOption, wait time
 		reason = oneLine(err.Error())
 	}
 	return usagef("--target %q is unreachable after %v: %s", target, wait, reason)
+}
+
+// serves makes one call to tell a route guide server from another service.
+// Only UNIMPLEMENTED counts: the server may fail the call on purpose.
+func serves(ctx context.Context, conn *grpc.ClientConn, target string) error {
+	_, err := pb.NewRouteGuideClient(conn).GetFeature(ctx, &pb.Point{})
+	if status.Code(err) == codes.Unimplemented {
+		return usagef("--target %q does not serve routeguide.RouteGuide: %s", target, oneLine(err.Error()))
+	}
+	return nil
 }
 
 // oneLine keeps error text on one line.

@@ -14,7 +14,7 @@ func ExampleWriteJSON() {
 		Tool: "grpc-chaos",
 		Plan: report.PlanInfo{
 			Target:      "embedded",
-			Seed:        1,
+			Seed:        ptr(uint64(1)),
 			Calls:       100,
 			Concurrency: 4,
 			Timeout:     "1s",

@@ -38,7 +38,7 @@ func syntheticReport(kinds, policies []string) *report.Report {
 		Plan: report.PlanInfo{
 			Target:      "embedded",
 			Faults:      "abort=UNAVAILABLE:20%;delay=5ms:10%",
-			Seed:        42,
+			Seed:        ptr(uint64(42)),
 			Calls:       fixtureCalls,
 			Concurrency: 8,
 			Timeout:     "1s",
@@ -141,3 +141,6 @@ func mean(xs []float64) float64 {
 	}
 	return sum / float64(len(xs))
 }
+
+// ptr returns a pointer to v.
+func ptr[T any](v T) *T { return &v }

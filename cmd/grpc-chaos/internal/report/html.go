@@ -45,12 +45,14 @@ func WriteHTML(w io.Writer, r *Report) error {
 
 // page is what the HTML template reads.
 type page struct {
-	Title    string
-	Started  string
-	Elapsed  string
-	Plan     PlanInfo
-	Runs     string
-	Policies []policyView
+	Title   string
+	Started string
+	Elapsed string
+	// Interrupted says the run stopped before every row ran.
+	Interrupted bool
+	Plan        PlanInfo
+	Runs        string
+	Policies    []policyView
 	// Summary holds the charts over all kinds.
 	Summary []chartView
 	Kinds   []kindView
@@ -181,9 +183,10 @@ func (lo layout) policiesWithRows(kinds ...string) []int {
 func newPage(r *Report) (*page, error) {
 	lo := newLayout(r)
 	pg := &page{
-		Title:   "grpc-chaos report",
-		Plan:    r.Plan,
-		Elapsed: formatDuration(r.ElapsedMs),
+		Title:       "grpc-chaos report",
+		Plan:        r.Plan,
+		Elapsed:     formatDuration(r.ElapsedMs),
+		Interrupted: r.Interrupted,
 	}
 	if !r.Started.IsZero() {
 		pg.Started = r.Started.UTC().Format(time.RFC3339)
@@ -252,7 +255,7 @@ func newPage(r *Report) (*page, error) {
 	if r.SLO != nil {
 		pg.SLO = &sloView{Spec: r.SLO.Spec, Met: r.SLO.Met}
 		for _, c := range r.SLO.Checks {
-			pg.SLO.Checks = append(pg.SLO.Checks, sloCheckView{SLOCheck: c, Value: strconv.FormatFloat(finite(c.Value), 'g', 6, 64)})
+			pg.SLO.Checks = append(pg.SLO.Checks, sloCheckView{SLOCheck: c, Value: strconv.FormatFloat(finite(c.Value), 'g', 6, 64) + c.Unit})
 		}
 	}
 	return pg, nil

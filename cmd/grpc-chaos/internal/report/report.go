@@ -19,6 +19,9 @@ type Report struct {
 	Rows []Row `json:"rows"`
 	// SLO is the verdict on --slo, absent when none was given.
 	SLO *SLOResult `json:"slo,omitempty"`
+	// Interrupted reports that the run was stopped (SIGINT or SIGTERM)
+	// before every row ran: Rows holds the rows that finished.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // PlanInfo describes a run's plan in words and figures.
@@ -27,10 +30,11 @@ type PlanInfo struct {
 	// --target given.
 	Target string `json:"target"`
 	// Faults is the embedded server's fault spec in the faultinject text
-	// form, or the name of the --faults-file; empty against a --target.
+	// form, "none", or the name of the --faults-file; empty against a
+	// --target, whose servers have faults of their own.
 	Faults string `json:"faults,omitempty"`
-	// Seed is the embedded server's fault seed.
-	Seed uint64 `json:"seed"`
+	// Seed is the embedded server's fault seed; nil against a --target.
+	Seed *uint64 `json:"seed,omitempty"`
 	// Calls is the number of calls per row; 0 when the run was timed.
 	Calls int `json:"calls,omitempty"`
 	// Duration is how long each row ran, when the run was timed.
@@ -147,6 +151,8 @@ type SLOCheck struct {
 	// Value is the row's figure, in the objective's unit: a percentage for
 	// success, milliseconds for latencies, a plain number otherwise.
 	Value float64 `json:"value"`
+	// Unit is the unit of Value: "%", "ms", or "" for a plain number.
+	Unit string `json:"unit,omitempty"`
 	// Met reports that the objective held.
 	Met bool `json:"met"`
 }
