@@ -43,6 +43,10 @@ func (e *events) all() []faultinject.Event {
 // seed makes the run repeat exactly.
 func TestShares(t *testing.T) {
 	const calls = 10000
+	// sharesTimeout bounds each kind's 10,000 calls together: about a
+	// second alone, but the four kinds run in parallel with other
+	// packages' tests under -race on 2 cores.
+	const sharesTimeout = 2 * time.Minute
 	for i, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
@@ -51,7 +55,8 @@ func TestShares(t *testing.T) {
 			// number only, so one seed would draw the same for every kind.
 			f := startFaulty(t, mustSpec(t, "unavailable=30%,delay=1ns@20%"),
 				[]faultinject.Option{faultinject.WithSeed(uint64(42 + i)), faultinject.WithObserver(ev.observe)})
-			ctx := testContext(t)
+			ctx, cancel := context.WithTimeout(context.Background(), sharesTimeout)
+			defer cancel()
 			failed := 0
 			for range calls {
 				o := k.call(ctx, f.srv.Client())
