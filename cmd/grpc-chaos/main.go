@@ -62,6 +62,7 @@ import (
 
 	"github.com/resilience-go/grpc-resilience/cmd/grpc-chaos/internal/report"
 	"github.com/resilience-go/grpc-resilience/faultinject"
+	"github.com/resilience-go/grpc-resilience/internal/cli"
 	rsc "github.com/resilience-go/grpc-resilience/serviceconfig"
 )
 
@@ -79,14 +80,10 @@ func main() {
 }
 
 // usageError is bad input: exit status 2.
-type usageError struct{ err error }
+type usageError = cli.UsageError
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
-}
+// usagef returns a usageError with a formatted message.
+func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
 
 // errSLOMissed is returned when the run missed its --slo: exit status 1.
 var errSLOMissed = errors.New("SLO missed")
@@ -101,17 +98,11 @@ var errInterrupted = errors.New("interrupted")
 
 // exitCode reports err on stderr in one line and returns the exit status.
 func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err.Error()))
-	switch {
-	case errors.As(err, new(usageError)):
-		return 2
-	case errors.Is(err, errInterrupted):
+	code := cli.ExitCode(name, err, stderr)
+	if errors.Is(err, errInterrupted) {
 		return 130
 	}
-	return 1
+	return code
 }
 
 // config is a parsed command line.
@@ -249,7 +240,7 @@ func (c *config) check(fs *flag.FlagSet, set map[string]bool, kindsFlag, policie
 	}
 	if c.slo != "" || set["slo"] {
 		if c.objectives, err = parseSLO(c.slo, names, kindNames(c.kinds), c.target == ""); err != nil {
-			return usageError{err}
+			return usageError{Err: err}
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/resilience-go/grpc-resilience/interceptors"
 	"github.com/resilience-go/grpc-resilience/retry"
 	rsc "github.com/resilience-go/grpc-resilience/serviceconfig"
+	rstatus "github.com/resilience-go/grpc-resilience/status"
 )
 
 // The default plan: the issue's "20% UNAVAILABLE, 5% of calls delayed 50 ms,
@@ -181,7 +182,7 @@ func codeList(cs []codes.Code) string {
 	}
 	names := make([]string, len(cs))
 	for i, c := range cs {
-		names[i] = codeName(c)
+		names[i] = rstatus.Name(c)
 	}
 	return strings.Join(names, "|")
 }

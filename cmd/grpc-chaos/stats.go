@@ -70,7 +70,7 @@ func (s *rowStats) add(r callResult, runs int) {
 	}
 	row.AttemptsHistogram[r.attempts-1]++
 	for _, c := range r.attemptCodes {
-		row.AttemptCodes[codeName(c)]++
+		row.AttemptCodes[rstatus.Name(c)]++
 	}
 	switch {
 	case r.wrong:
@@ -78,9 +78,9 @@ func (s *rowStats) add(r callResult, runs int) {
 		row.Codes[wrongDataCode]++
 	case r.code == codes.OK:
 		row.OK++
-		row.Codes[codeName(codes.OK)]++
+		row.Codes[rstatus.Name(codes.OK)]++
 	default:
-		row.Codes[codeName(r.code)]++
+		row.Codes[rstatus.Name(r.code)]++
 		if r.stop != "" {
 			row.Stops[r.stop]++
 		}
@@ -145,9 +145,6 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 	rank := int(q*float64(len(sorted)) + 0.999999999) // ceil, forgiving float error
 	return sorted[min(max(rank, 1), len(sorted))-1]
 }
-
-// codeName is a code's canonical upper-case name, "UNAVAILABLE".
-func codeName(c codes.Code) string { return rstatus.Name(c) }
 
 // countList renders counts as "OK 801, UNAVAILABLE 199": largest first,
 // then by name; "-" when empty.

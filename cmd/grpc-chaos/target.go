@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
+	"github.com/resilience-go/grpc-resilience/internal/cli"
 )
 
 // fleetScheme is the resolver scheme of a --target that lists addresses.
@@ -75,7 +76,7 @@ func probe(ctx context.Context, target string, dial []grpc.DialOption, wait time
 	_, err = pb.NewRouteGuideClient(conn).GetFeature(callCtx, &pb.Point{})
 	reason := "no backend became ready"
 	if err != nil {
-		reason = oneLine(err.Error())
+		reason = cli.OneLine(err.Error())
 	}
 	return usagef("--target %q is unreachable after %v: %s", target, wait, reason)
 }
@@ -85,10 +86,7 @@ func probe(ctx context.Context, target string, dial []grpc.DialOption, wait time
 func serves(ctx context.Context, conn *grpc.ClientConn, target string) error {
 	_, err := pb.NewRouteGuideClient(conn).GetFeature(ctx, &pb.Point{})
 	if status.Code(err) == codes.Unimplemented {
-		return usagef("--target %q does not serve routeguide.RouteGuide: %s", target, oneLine(err.Error()))
+		return usagef("--target %q does not serve routeguide.RouteGuide: %s", target, cli.OneLine(err.Error()))
 	}
 	return nil
 }
-
-// oneLine keeps error text on one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

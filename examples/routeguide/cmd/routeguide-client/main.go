@@ -34,6 +34,7 @@ import (
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
 	"github.com/resilience-go/grpc-resilience/examples/routeguide/server"
 	"github.com/resilience-go/grpc-resilience/interceptors"
+	"github.com/resilience-go/grpc-resilience/internal/cli"
 )
 
 const (
@@ -49,22 +50,10 @@ func main() {
 }
 
 // usageError is a bad command line: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+type usageError = cli.UsageError
 
 // exitCode reports err on stderr in one line and returns the exit status.
-func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintf(stderr, "%s: %v\n", name, err)
-	if errors.As(err, new(usageError)) {
-		return 2
-	}
-	return 1
-}
+func exitCode(err error, stderr io.Writer) int { return cli.ExitCode(name, err, stderr) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -80,19 +69,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fs.PrintDefaults()
 			return nil
 		}
-		return usageError{fmt.Errorf("%w (see -h)", err)}
+		return cli.Usagef("%w (see -h)", err)
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))}
+		return cli.Usagef("unexpected argument %q (see -h)", fs.Arg(0))
 	}
 	if *timeout <= 0 {
-		return usageError{fmt.Errorf("--timeout = %v, want a positive duration", *timeout)}
+		return cli.Usagef("--timeout = %v, want a positive duration", *timeout)
 	}
 	if *retryTimes < 0 {
-		return usageError{fmt.Errorf("--retry-times = %d, want 0 or more", *retryTimes)}
+		return cli.Usagef("--retry-times = %d, want 0 or more", *retryTimes)
 	}
 	if *retryInterval < 0 {
-		return usageError{fmt.Errorf("--retry-interval = %v, want 0 or more", *retryInterval)}
+		return cli.Usagef("--retry-interval = %v, want 0 or more", *retryInterval)
 	}
 
 	target := *addr

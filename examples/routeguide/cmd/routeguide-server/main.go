@@ -140,6 +140,7 @@ import (
 	"github.com/resilience-go/grpc-resilience/faultinject/admin"
 	"github.com/resilience-go/grpc-resilience/faultinject/adminpb"
 	"github.com/resilience-go/grpc-resilience/interceptors"
+	"github.com/resilience-go/grpc-resilience/internal/cli"
 	rstatus "github.com/resilience-go/grpc-resilience/status"
 )
 
@@ -164,27 +165,13 @@ func main() {
 }
 
 // usageError is a bad command line: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+type usageError = cli.UsageError
 
 // usagef returns a usageError with a formatted message.
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
-}
+func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
 
 // exitCode reports err on stderr in one line and returns the exit status.
-func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintf(stderr, "%s: %v\n", name, err)
-	if errors.As(err, new(usageError)) {
-		return 2
-	}
-	return 1
-}
+func exitCode(err error, stderr io.Writer) int { return cli.ExitCode(name, err, stderr) }
 
 // config is a parsed command line.
 type config struct {

@@ -323,7 +323,7 @@ func TestExitCode(t *testing.T) {
 		wantStderr string
 	}{
 		{nil, 0, ""},
-		{usageError{errors.New("bad flag")}, 2, name + ": bad flag\n"},
+		{usageError{Err: errors.New("bad flag")}, 2, name + ": bad flag\n"},
 		{errors.New("boom"), 1, name + ": boom\n"},
 	}
 	for _, tc := range tests {
