@@ -11,8 +11,9 @@
 // grpc-retry-pushback-ms trailer), delay a share of calls. Beyond Envoy, an
 // abort can fail the first N attempts of every call (keyed on the
 // grpc-previous-rpc-attempts header that retrying clients send), fail every
-// Kth call, or fail a stream after K messages, the partial-stream case that
-// a client cannot retry. [ParseSpec] reads rules from a compact text form
+// Kth call, fail a stream after K messages, the partial-stream case that
+// a client cannot retry, or cut a stream off after K requests, before any
+// answer, which a client may retry only by sending them all again. [ParseSpec] reads rules from a compact text form
 // for flags ("unavailable=30%,delay=50ms@10%,first=2:unavailable");
 // [ParseRules] reads a JSON rule file.
 //
@@ -24,7 +25,9 @@
 //   - An abort before the handler runs is a trailers-only response: the
 //     client sees no response headers, so it may retry. An abort after K
 //     messages sends response headers first, so the call is committed and
-//     a correct client does not retry it.
+//     a correct client does not retry it. An abort after K requests
+//     (Abort.AfterRequests) sends no headers unless the handler sent some:
+//     it is the uncommitted mid-upload failure that tests replay.
 //   - A delay ends early, with the call's own cancellation status, when the
 //     call is cancelled or its deadline passes; it never outlives the call.
 //   - Every random decision is a function of the seed and of the call's

@@ -260,6 +260,41 @@ func TestAfterMessages(t *testing.T) {
 	}
 }
 
+// TestAfterRequests: a client stream cut off after K requests, before the
+// server answered anything, is not committed: grpc-go's built-in retry
+// sends it again, every point included, and it succeeds. A bidi handler
+// that answered before the cut has committed the call, so that one is not
+// retried.
+func TestAfterRequests(t *testing.T) {
+	for _, c := range []struct {
+		kind, spec string
+		want       outcome
+		calls      uint64
+	}{
+		// Attempt 1 takes two of the three points and fails; attempt 2
+		// gets all three.
+		{"client-stream", "first=1:unavailable+recv=2", outcome{codes.OK, 1}, 2},
+		// Note 0 in and echoed (the call is committed), then the cut.
+		{"bidi", "unavailable+recv=1", outcome{codes.Unavailable, 1}, 1},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			k := kindNamed(t, c.kind)
+			f := startFaulty(t, mustSpec(t, k.method+":"+c.spec), nil)
+			client := pb.NewRouteGuideClient(f.srv.Dial(t, a6Retry(5)))
+			if got := k.call(testContext(t), client); got != c.want {
+				t.Errorf("%s call with %s = %+v, want %+v", c.kind, c.spec, got, c.want)
+			}
+			st := f.in.Stats()
+			if st.Calls != c.calls || st.StreamAborts != 1 || st.Aborts != 1 {
+				t.Errorf("Stats() = %+v, want %d calls, 1 stream abort", st, c.calls)
+			}
+			if got := f.handled.n.Load(); got != int64(c.calls) {
+				t.Errorf("handlers ran %d times, want %d", got, c.calls)
+			}
+		})
+	}
+}
+
 // TestAfterMessagesNotReached: a stream that ends before K messages ends
 // normally and counts no abort.
 func TestAfterMessagesNotReached(t *testing.T) {

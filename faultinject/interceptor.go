@@ -58,6 +58,16 @@ func (in *Injector) StreamServerInterceptor() grpc.StreamServerInterceptor {
 		if p.abort == nil {
 			return handler(srv, ss)
 		}
+		if p.abort.AfterRequests > 0 {
+			rs := &requestFaultStream{ServerStream: ss, limit: int64(p.abort.AfterRequests), err: abortError(p.abort)}
+			err := handler(srv, rs)
+			if !rs.fired.Load() {
+				return err
+			}
+			// No headers: unless the handler sent some, the client sees a
+			// trailers-only failure it may retry.
+			return in.fail(ctx, info.FullMethod, &p, int(rs.received.Load()), ss.SetTrailer)
+		}
 		if p.abort.AfterMessages == 0 {
 			return in.fail(ctx, info.FullMethod, &p, 0, ss.SetTrailer)
 		}
@@ -102,7 +112,7 @@ func (in *Injector) fail(ctx context.Context, method string, p *plan, messages i
 	}
 	in.c.aborts[a.Code].Add(1)
 	kind := KindAbort
-	if a.AfterMessages > 0 {
+	if a.AfterMessages > 0 || (a.AfterRequests > 0 && messages > 0) {
 		kind = KindStreamAbort
 		in.c.streamAborts.Add(1)
 	}

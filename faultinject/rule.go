@@ -50,6 +50,15 @@ type Abort struct {
 	// call is aborted before its handler runs, with a trailers-only
 	// response that a client can retry.
 	AfterMessages int
+	// AfterRequests, when above zero, lets the call run until its handler
+	// has received AfterRequests request messages, then fails its next
+	// receive, with no response headers sent unless the handler sent
+	// some: the client has seen nothing of the call, so it may retry, and
+	// must send every message again. It is the failure of an upload cut
+	// off before the server answered. A unary call has one request, so it
+	// fails before its handler runs, as with neither option. At most one of
+	// AfterMessages and AfterRequests is set.
+	AfterRequests int
 	// Pushback, when not nil, adds the trailer grpc-retry-pushback-ms with
 	// this many milliseconds; a negative value asks the client not to
 	// retry at all. It must be a whole number of milliseconds.
@@ -97,6 +106,12 @@ func (r Rule) validate() error {
 		}
 		if a.AfterMessages < 0 {
 			return fmt.Errorf("abort.afterMessages: %d is negative", a.AfterMessages)
+		}
+		if a.AfterRequests < 0 {
+			return fmt.Errorf("abort.afterRequests: %d is negative", a.AfterRequests)
+		}
+		if a.AfterMessages > 0 && a.AfterRequests > 0 {
+			return fmt.Errorf("abort: afterMessages %d and afterRequests %d: set only one", a.AfterMessages, a.AfterRequests)
 		}
 		triggers := 0
 		for _, set := range []bool{a.Percent != 0, a.First != 0, a.Every != 0} {

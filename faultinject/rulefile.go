@@ -32,6 +32,7 @@ type (
 		First         int             `json:"first,omitempty"`
 		Every         int             `json:"every,omitempty"`
 		AfterMessages int             `json:"afterMessages,omitempty"`
+		AfterRequests int             `json:"afterRequests,omitempty"`
 		Pushback      string          `json:"pushback,omitempty"`
 	}
 	fileDelay struct {
@@ -95,7 +96,7 @@ func ParseRules(data []byte) ([]Rule, error) {
 func (fr fileRule) rule() (Rule, error) {
 	r := Rule{Method: fr.Method}
 	if fa := fr.Abort; fa != nil {
-		a := &Abort{Message: fa.Message, First: fa.First, Every: fa.Every, AfterMessages: fa.AfterMessages}
+		a := &Abort{Message: fa.Message, First: fa.First, Every: fa.Every, AfterMessages: fa.AfterMessages, AfterRequests: fa.AfterRequests}
 		code, err := parseFileCode(fa.Code)
 		if err != nil {
 			return r, err
@@ -164,7 +165,7 @@ func MarshalRules(rules []Rule) ([]byte, error) {
 		fr := fileRule{Method: r.Method}
 		if a := r.Abort; a != nil {
 			code, _ := json.Marshal(rstatus.Name(a.Code))
-			fa := &fileAbort{Code: code, Message: a.Message, First: a.First, Every: a.Every, AfterMessages: a.AfterMessages}
+			fa := &fileAbort{Code: code, Message: a.Message, First: a.First, Every: a.Every, AfterMessages: a.AfterMessages, AfterRequests: a.AfterRequests}
 			if a.Percent != 0 {
 				p := a.Percent
 				fa.Percent = &p
@@ -197,7 +198,7 @@ type keys struct {
 
 var (
 	abortKeys = &keys{fields: map[string]*keys{"code": nil, "message": nil, "percent": nil,
-		"first": nil, "every": nil, "afterMessages": nil, "pushback": nil}}
+		"first": nil, "every": nil, "afterMessages": nil, "afterRequests": nil, "pushback": nil}}
 	delayKeys = &keys{fields: map[string]*keys{"duration": nil, "jitter": nil, "percent": nil}}
 	ruleKeys  = &keys{fields: map[string]*keys{"method": nil, "abort": abortKeys, "delay": delayKeys}}
 	listKeys  = &keys{elem: ruleKeys}

@@ -21,6 +21,7 @@ import (
 //	        | "delay=" DURATION [ "~" JITTER ] [ "@" SHARE ]
 //	option  = "pushback=" DURATION        (aborts) trailer grpc-retry-pushback-ms
 //	        | "after=" K                  (aborts) fail after K messages
+//	        | "recv=" K                   (aborts) fail after K requests, uncommitted
 //	        | "msg=" TEXT                 (aborts) status message, no "," or "+"
 //
 // CODE is a status code name in any case or its number ("unavailable",
@@ -34,6 +35,9 @@ import (
 //	every=5:internal                      fail every 5th call with INTERNAL
 //	/routeguide.RouteGuide/ListFeatures:unavailable+after=3
 //	                                      fail every ListFeatures stream after 3 messages
+//	/routeguide.RouteGuide/RecordRoute:first=1:unavailable+recv=2
+//	                                      cut each RecordRoute's first attempt off after
+//	                                      2 points, before any answer: a retry replays
 //
 // An empty or blank spec means no rules. An error quotes the bad token and
 // says what is wrong with it.
@@ -144,13 +148,19 @@ func parseRule(tok string) (Rule, error) {
 				return r, fmt.Errorf("option %q: %w", opt, err)
 			}
 			r.Abort.AfterMessages = n
+		case "recv":
+			n, err := parseCount(v)
+			if err != nil {
+				return r, fmt.Errorf("option %q: %w", opt, err)
+			}
+			r.Abort.AfterRequests = n
 		case "msg":
 			if v = strings.TrimSpace(v); v == "" {
 				return r, fmt.Errorf("option %q: empty message", opt)
 			}
 			r.Abort.Message = v
 		default:
-			return r, fmt.Errorf("option %q: unknown; want pushback, after or msg", opt)
+			return r, fmt.Errorf("option %q: unknown; want pushback, after, recv or msg", opt)
 		}
 	}
 	return r, nil
@@ -255,6 +265,9 @@ func FormatSpec(rules []Rule) (string, error) {
 			}
 			if a.AfterMessages > 0 {
 				t += fmt.Sprintf("+after=%d", a.AfterMessages)
+			}
+			if a.AfterRequests > 0 {
+				t += fmt.Sprintf("+recv=%d", a.AfterRequests)
 			}
 			if a.Message != "" {
 				if strings.ContainsAny(a.Message, ",+") || strings.TrimSpace(a.Message) != a.Message {

@@ -31,6 +31,8 @@ func TestParseSpec(t *testing.T) {
 		{"every=5:internal", []faultinject.Rule{{Abort: &faultinject.Abort{Code: codes.Internal, Every: 5}}}},
 		{"/routeguide.RouteGuide/ListFeatures:unavailable+after=3+msg=cut short",
 			[]faultinject.Rule{{Method: "/routeguide.RouteGuide/ListFeatures", Abort: &faultinject.Abort{Code: codes.Unavailable, Percent: 100, AfterMessages: 3, Message: "cut short"}}}},
+		{"/routeguide.RouteGuide/RecordRoute:first=1:unavailable+recv=2",
+			[]faultinject.Rule{{Method: "/routeguide.RouteGuide/RecordRoute", Abort: &faultinject.Abort{Code: codes.Unavailable, First: 1, AfterRequests: 2}}}},
 		{"/routeguide.RouteGuide/*:delay=1s, *:aborted=1%", []faultinject.Rule{
 			{Method: "/routeguide.RouteGuide/*", Delay: &faultinject.Delay{Duration: time.Second, Percent: 100}},
 			{Abort: &faultinject.Abort{Code: codes.Aborted, Percent: 1}},
@@ -99,6 +101,8 @@ func TestParseSpecErrors(t *testing.T) {
 		{"unavailable+pushback=1.5ms", `"unavailable+pushback=1.5ms"`},
 		{"unavailable+after=0", `"after=0"`},
 		{"unavailable+after=1+after=2", `"after=2"`},
+		{"unavailable+recv=0", `"recv=0"`},
+		{"unavailable+after=1+recv=1", `afterMessages 1 and afterRequests 1: set only one`},
 		{"unavailable+color=red", `"color=red"`},
 		{"unavailable+msg=", `"msg="`},
 		{"unavailable,,internal", `rule 2 ""`},

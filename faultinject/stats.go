@@ -17,7 +17,8 @@ type Stats struct {
 	Aborts       uint64
 	AbortsByCode map[codes.Code]uint64
 	// StreamAborts is the part of Aborts that failed a call after
-	// messages had passed (Abort.AfterMessages).
+	// messages had passed (Abort.AfterMessages, or Abort.AfterRequests once
+	// a request arrived).
 	StreamAborts uint64
 	// Delays is the number of calls delayed.
 	Delays uint64

@@ -60,3 +60,26 @@ func (s *faultStream) RecvMsg(m any) error {
 	}
 	return nil
 }
+
+// requestFaultStream lets limit request messages reach the handler, then
+// fails its next receive with err. Sends pass untouched.
+type requestFaultStream struct {
+	grpc.ServerStream
+	limit    int64
+	err      error
+	received atomic.Int64
+	fired    atomic.Bool
+}
+
+// RecvMsg receives into m, or fails once limit messages were received.
+func (s *requestFaultStream) RecvMsg(m any) error {
+	if s.received.Load() >= s.limit {
+		s.fired.Store(true)
+		return s.err
+	}
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	s.received.Add(1)
+	return nil
+}
