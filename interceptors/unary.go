@@ -74,6 +74,11 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 		attemptOpts = make([]grpc.CallOption, 0, len(opts)+2)
 	}
 	attemptOpts = append(attemptOpts, opts...)
+	// These two are the whole success-path cost of a retried unary call:
+	// grpc-go copies the header and the trailer for them after every
+	// attempt, successful or not (4 allocations for a one-key header). A
+	// unary interceptor has no other way to learn whether a failed attempt
+	// had committed, or the server's pushback (TestSuccessPathAllocs).
 	attemptOpts = append(attemptOpts, grpc.Header(&st.header), grpc.Trailer(&st.trailer))
 
 	for {
