@@ -139,7 +139,7 @@ func allocsPerCall(t *testing.T, ctx context.Context, c pb.RouteGuideClient, cal
 // of the unary path at zero; its interceptor side passes grpc.EmptyCallOption
 // because the generated client code allocates once more when its caller
 // passes options. Streams read them from the stream, and only when an
-// attempt fails: their 2 are the retryStream itself and the replay snapshot
+// attempt fails: their 2 are the retryStream itself and the replay buffer
 // of the message sent before the call committed.
 func TestSuccessPathAllocs(t *testing.T) {
 	if raceEnabled {

@@ -3,6 +3,8 @@ package interceptors
 import (
 	"sync"
 	"time"
+
+	"google.golang.org/grpc"
 )
 
 // RecordingClock is a clock whose timers fire at once and which records
@@ -50,3 +52,17 @@ func WithServerClock(c clock) ServerOption {
 
 // ClockAhead returns a RecordingClock that starts d ahead of the real time.
 func ClockAhead(d time.Duration) *RecordingClock { return &RecordingClock{offset: d} }
+
+// ReplayBuffer reports the replay buffer of cs, a stream the retry
+// interceptor returned: the capacity of its arena, the bytes it counts
+// against the limit, and the messages it keeps. ok is false for another
+// stream.
+func ReplayBuffer(cs grpc.ClientStream) (capacity, used, msgs int, ok bool) {
+	s, ok := cs.(*retryStream)
+	if !ok {
+		return 0, 0, 0, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return cap(s.buf.arena), len(s.buf.arena), s.buf.len(), true
+}

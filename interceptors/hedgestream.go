@@ -84,6 +84,7 @@ type streamAttempt struct {
 	// Under hedgeStream.mu:
 	cs         grpc.ClientStream // nil until opened
 	sent       int               // buffered messages sent on cs
+	off        int               // where the next message to send starts in the buffer
 	closed     bool              // the half-close was sent on cs
 	senderDone bool              // the sender is finished: once committed, the caller sends on cs
 	ended      bool              // cs ended without headers, or never opened
@@ -241,8 +242,8 @@ func (s *hedgeStream) send(a *streamAttempt) {
 		switch {
 		case s.done || a.ended || (s.winner != nil && s.winner != a):
 			return
-		case a.sent < len(s.buf.msgs):
-			snap := s.buf.msgs[a.sent]
+		case a.sent < s.buf.len():
+			snap, next := s.buf.next(a.off)
 			s.mu.Unlock()
 			err := sendSnapshot(a.cs, snap)
 			s.mu.Lock()
@@ -254,7 +255,7 @@ func (s *hedgeStream) send(a *streamAttempt) {
 				}
 				return // io.EOF: the stream ended; the watcher reads how
 			}
-			a.sent++
+			a.sent, a.off = a.sent+1, next
 		case s.halfClose && !a.closed:
 			a.closed = true
 			s.mu.Unlock()

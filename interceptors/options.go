@@ -172,11 +172,17 @@ func WithIdempotentMethods(fullMethods ...string) Option {
 	return Option{apply: func(o *options) { o.idempotentMethods = set }}
 }
 
-// WithMaxReplayBytes bounds the encoded messages a stream call keeps for
-// replay (and their number, at 65,536). A call that sends more before it
-// commits is committed at that point and not retried after; a message that is
-// not a proto message commits the call too. Messages are kept encoded as
-// they were when sent, so reusing a message value between sends is safe.
+// WithMaxReplayBytes bounds the memory a stream call holds for replay
+// before it commits: n bytes, however many messages it sends, plus a small
+// constant per call. Messages are kept encoded as they were when sent, so
+// reusing a message value between sends is safe. They share one buffer,
+// which never grows past n bytes; each counts its encoded size plus the
+// length prefix that frames it there (1 byte below 128 bytes, 2 below
+// 16 KiB, 3 below 2 MiB). At most 65,536 messages are kept. A call that
+// would keep more before it commits is committed at that point and not
+// retried after; so is a call that sends a message that is not a proto
+// message, or not of its first message's type. With n = 0, every stream
+// call commits at its first message.
 //
 // A retry replays the kept messages before it reads any response of the new
 // attempt. Against a bidi server that answers each message before it reads the

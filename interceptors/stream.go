@@ -7,19 +7,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/resilience-go/grpc-resilience/retry"
 )
-
-// maxReplayMessages bounds the number of messages kept for replay, so that
-// many empty messages cannot grow memory past the byte limit's intent.
-const maxReplayMessages = 1 << 16
 
 func (c *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	o, opts, override := c.callOptions(opts)
@@ -136,7 +128,9 @@ func (s *retryStream) startAttemptLocked() (err error, trailer metadata.MD, ok b
 	s.cur, s.curCancel = cs, acancel
 	s.gen++
 	s.wakeLocked()
-	for _, snap := range s.buf.msgs {
+	for i, off := 0, 0; i < s.buf.len(); i++ {
+		var snap snapshot
+		snap, off = s.buf.next(off)
 		m, merr := snap.message()
 		if merr != nil {
 			return merr, nil, false
@@ -267,71 +261,8 @@ func endedSend(desc *grpc.StreamDesc) error {
 	return nil
 }
 
-// snapshot is a sent message as it was when sent: its encoding, so that a
-// caller reusing the message value between sends cannot change what a retry
-// replays.
-type snapshot struct {
-	typ  protoreflect.MessageType // taken when sent: the caller's message may change after
-	wire []byte
-}
-
-// message decodes the snapshot into a new message of its type.
-func (sn snapshot) message() (proto.Message, error) {
-	m := sn.typ.New().Interface()
-	if err := proto.Unmarshal(sn.wire, m); err != nil {
-		return nil, status.Errorf(codes.Internal, "grpc-resilience: replaying a %s: %v", sn.typ.Descriptor().FullName(), err)
-	}
-	return m, nil
-}
-
-// replayBuffer keeps snapshots of the messages a stream call sent before
-// it committed.
-type replayBuffer struct {
-	msgs  []snapshot
-	first [1]snapshot // msgs' first backing array: most streams send one message before commit
-	bytes int
-}
-
-// add keeps a snapshot of m. It reports false, keeping nothing, when m is
-// not a proto message or cannot be encoded, or when keeping it would take
-// the buffer past limit bytes or maxReplayMessages messages.
-func (b *replayBuffer) add(m any, limit int) bool {
-	pm, ok := m.(proto.Message)
-	if !ok || len(b.msgs) >= maxReplayMessages {
-		return false
-	}
-	size := proto.Size(pm)
-	if b.bytes+size > limit {
-		return false
-	}
-	wire, err := proto.MarshalOptions{}.MarshalAppend(make([]byte, 0, size), pm)
-	if err != nil {
-		// grpc's own encoding of m will fail the same way and end the call.
-		return false
-	}
-	if b.msgs == nil {
-		b.msgs = b.first[:0]
-	}
-	b.msgs = append(b.msgs, snapshot{typ: pm.ProtoReflect().Type(), wire: wire})
-	b.bytes += len(wire)
-	return true
-}
-
-// dropLast drops the last snapshot, of a message that failed to send.
-func (b *replayBuffer) dropLast() {
-	if n := len(b.msgs); n > 0 {
-		b.bytes -= len(b.msgs[n-1].wire)
-		b.msgs = b.msgs[:n-1]
-	}
-}
-
-// reset drops every snapshot.
-func (b *replayBuffer) reset() {
-	b.msgs, b.first, b.bytes = nil, [1]snapshot{}, 0
-}
-
-// bufferLocked keeps a snapshot of m for replay, or commits the call when
-// the replay buffer would overflow or m cannot be snapshotted. It reports
+// bufferLocked keeps m's encoding for replay, or commits the call when the
+// replay buffer would overflow or refuses m. It reports
 // whether m was kept.
 func (s *retryStream) bufferLocked(m any) bool {
 	if s.buf.add(m, s.o.maxReplayBytes) {
