@@ -64,7 +64,7 @@ func BenchmarkServerBidi(b *testing.B)         { benchServer(b, bidi) }
 func benchServer(b *testing.B, k kind) {
 	for _, f := range serverFlavours {
 		b.Run("server="+f.name, func(b *testing.B) {
-			measure(b, k, dialServer(b, f), f.name+" server")
+			measure(b, k, dialServer(b, f), f.name+" server", 1)
 		})
 	}
 }

@@ -1,6 +1,9 @@
 package bench
 
 import (
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -14,9 +17,13 @@ import (
 // buffer pools, so that b.N measures the steady state.
 const warmupCalls = 10
 
-// The benchmarks: one per kind of call, one sub-benchmark per flavour, named
-// Benchmark<Kind>/client=<flavour> so that `benchstat -col /client` puts
-// the flavours side by side with plain as the baseline.
+// callerCounts are the numbers of concurrent callers of the success path.
+var callerCounts = []int{1, 8}
+
+// The success-path benchmarks: one per kind of call, one sub-benchmark per
+// number of callers and peer, named
+// Benchmark<Kind>/callers=<n>/client=<peer> so that `benchstat -col
+// /client` puts the peers side by side with plain as the baseline.
 
 func BenchmarkUnary(b *testing.B)        { benchKind(b, unary) }
 func BenchmarkServerStream(b *testing.B) { benchKind(b, serverStream) }
@@ -24,21 +31,25 @@ func BenchmarkClientStream(b *testing.B) { benchKind(b, clientStream) }
 func BenchmarkBidi(b *testing.B)         { benchKind(b, bidi) }
 
 func benchKind(b *testing.B, k kind) {
-	for _, f := range flavours {
-		b.Run("client="+f.name, func(b *testing.B) {
-			c := dial(b, f)
-			if f.refusesClientStreams && k.clientStreams {
-				checkRefused(b, c, f, k)
-				b.Skipf("%s cannot retry client-streaming or bidi calls: its stream interceptor fails them with UNIMPLEMENTED", f.name)
-			}
-			measure(b, k, c, f.name)
-		})
+	for _, n := range callerCounts {
+		for _, pr := range peers {
+			b.Run(fmt.Sprintf("callers=%d/client=%s", n, pr.name), func(b *testing.B) {
+				if ok, why := pr.supports(k); !ok {
+					if pr.refusesClientStreams && k.clientStreams {
+						checkRefused(b, dial(b, pr), pr, k)
+					}
+					b.Skipf("%s: %s", pr.name, why)
+				}
+				measure(b, k, dial(b, pr), pr.name, n)
+			})
+		}
 	}
 }
 
-// measure times b.N calls of k on c after warmupCalls untimed ones; who
-// names the client or server flavour in failures.
-func measure(b *testing.B, k kind, c pb.RouteGuideClient, who string) {
+// measure times b.N calls of k on c, made by callers goroutines at once,
+// after warmupCalls untimed ones; who names the client or server flavour in
+// failures.
+func measure(b *testing.B, k kind, c pb.RouteGuideClient, who string, callers int) {
 	ctx := b.Context()
 	for range warmupCalls {
 		if err := k.call(ctx, c); err != nil {
@@ -47,40 +58,67 @@ func measure(b *testing.B, k kind, c pb.RouteGuideClient, who string) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	for range b.N {
-		if err := k.call(ctx, c); err != nil {
-			b.Fatalf("%s call with %s = %v", k.name, who, err)
+	if callers == 1 {
+		for range b.N {
+			if err := k.call(ctx, c); err != nil {
+				b.Fatalf("%s call with %s = %v", k.name, who, err)
+			}
 		}
+		return
+	}
+	// callers goroutines share b.N calls; the first error stops them all.
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		firstErr error
+		once     sync.Once
+	)
+	for range callers {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				if err := k.call(ctx, c); err != nil {
+					once.Do(func() { firstErr = err })
+					next.Store(int64(b.N))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		b.Fatalf("%s call with %s, %d callers = %v", k.name, who, callers, firstErr)
 	}
 }
 
-// checkRefused makes one call of k, which f is known to refuse, and fails
+// checkRefused makes one call of k, which pr is known to refuse, and fails
 // unless it was refused with UNIMPLEMENTED: a peer that learned to make
 // such calls must be benchmarked, not skipped.
-func checkRefused(tb testing.TB, c pb.RouteGuideClient, f flavour, k kind) {
+func checkRefused(tb testing.TB, c pb.RouteGuideClient, pr peer, k kind) {
 	tb.Helper()
 	err := k.call(tb.Context(), c)
 	if got := status.Code(err); got != codes.Unimplemented {
-		tb.Fatalf("%s call with %s = %v (code %v), want code %v: update refusesClientStreams", k.name, f.name, err, got, codes.Unimplemented)
+		tb.Fatalf("%s call with %s = %v (code %v), want code %v: update refusesClientStreams", k.name, pr.name, err, got, codes.Unimplemented)
 	}
 }
 
 // TestCalls runs each benchmark's call a few times, so that `go test`
-// proves every flavour and kind works (or is refused as documented) without
+// proves every peer and kind works (or is refused as documented) without
 // running the benchmarks.
 func TestCalls(t *testing.T) {
 	for _, k := range kinds {
-		for _, f := range flavours {
-			t.Run(k.name+"/client="+f.name, func(t *testing.T) {
-				c := dial(t, f)
-				ctx := t.Context()
-				if f.refusesClientStreams && k.clientStreams {
-					checkRefused(t, c, f, k)
+		for _, pr := range peers {
+			t.Run(k.name+"/client="+pr.name, func(t *testing.T) {
+				if ok, _ := pr.supports(k); !ok {
+					if pr.refusesClientStreams && k.clientStreams {
+						checkRefused(t, dial(t, pr), pr, k)
+					}
 					return
 				}
+				c := dial(t, pr)
+				ctx := t.Context()
 				for i := range 3 {
 					if err := k.call(ctx, c); err != nil {
-						t.Fatalf("%s call %d with %s = %v, want nil", k.name, i, f.name, err)
+						t.Fatalf("%s call %d with %s = %v, want nil", k.name, i, pr.name, err)
 					}
 				}
 			})
