@@ -1,33 +1,25 @@
 #!/usr/bin/env bash
-# Runs the success-path benchmarks and compares every client flavour with
-# plain grpc-go: a benchstat table, then ns/op ratios and allocs/op deltas.
-# With AXIS=server it compares servers instead: plain grpc-go against one
-# with faultinject's interceptors installed and no rule matching.
+# Runs the whole benchmark suite against the peers and regenerates
+# ../BENCHMARKS.md: the success-path benchmarks (Go's harness, compared
+# with benchstat), then the fault scenarios (each run once, seeded), then
+# cmd/benchmd, which writes the tables and checks the targets. About 6
+# minutes on 2 cores with the defaults.
 #
 # Environment:
-#   COUNT      runs of each benchmark (default 10)
-#   BENCHTIME  calls per run (default 10000x; about 2 minutes on 2 cores)
-#   AXIS       client (default): the client-side benchmarks, flavours under
-#              /client=; server: the server-side ones (BenchmarkServer*),
-#              flavours under /server=
-#   BENCH      benchmark regexp (default: every benchmark of AXIS)
-#   OUT        file for the raw results (default: a new temp file, kept)
+#   COUNT      runs of each success-path benchmark (default 10)
+#   BENCHTIME  calls per success-path run (default 10000x)
+#   OUT_DIR    directory for the raw outputs (default: a new temp
+#              directory, kept and printed)
+#   DOC        the document to write (default ../BENCHMARKS.md)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 count=${COUNT:-10}
 benchtime=${BENCHTIME:-10000x}
-axis=${AXIS:-client}
-case $axis in
-client) bench=${BENCH:-'^Benchmark(Unary|ServerStream|ClientStream|Bidi)$'} ;;
-server) bench=${BENCH:-'^BenchmarkServer(Unary|ServerStream|ClientStream|Bidi)$'} ;;
-*)
-	echo "run.sh: AXIS=$axis: want client or server" >&2
-	exit 2
-	;;
-esac
-out=${OUT:-$(mktemp -t grpc-resilience-bench.XXXXXX)}
+out=${OUT_DIR:-$(mktemp -d -t grpc-resilience-bench.XXXXXX)}
+doc=${DOC:-../BENCHMARKS.md}
+mkdir -p "$out"
 
 if command -v benchstat >/dev/null 2>&1; then
 	benchstat=$(command -v benchstat)
@@ -39,21 +31,38 @@ else
 	benchstat=$gobin/benchstat
 fi
 
-# Say which library code was measured: the replace directive builds the
-# working tree, committed or not.
-if rev=$(git -C .. rev-parse --short HEAD 2>/dev/null); then
-	git -C .. diff --quiet HEAD -- . 2>/dev/null || rev="$rev + uncommitted changes"
-	echo "library: $rev"
-fi
-go version
-echo "go test -run '^\$' -bench '$bench' -benchmem -count $count -benchtime $benchtime"
-go test -run '^$' -bench "$bench" -benchmem -count "$count" -benchtime "$benchtime" | tee "$out"
-echo "raw results: $out"
+# The machine, the toolchain, the library's commit and the peers' versions.
+{
+	echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+	echo "go: $(go version)"
+	if rev=$(git -C .. rev-parse --short HEAD 2>/dev/null); then
+		# The replace directive builds the working tree, committed or not.
+		git -C .. diff --quiet HEAD -- . 2>/dev/null || rev="$rev + uncommitted changes"
+		echo "library: $rev"
+	fi
+	echo "os: $(go env GOOS)/$(go env GOARCH), kernel $(uname -r)"
+	echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n1)"
+	echo "cores: $(nproc)"
+	echo "memory: $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo 2>/dev/null)"
+	echo "settings: success path -count $count -benchtime $benchtime; scenarios -benchtime 1x"
+	go list -m -f 'module: {{.Path}} {{.Version}}' \
+		google.golang.org/grpc \
+		github.com/grpc-ecosystem/go-grpc-middleware/v2 \
+		github.com/failsafe-go/failsafe-go
+} >"$out/env.txt"
+cat "$out/env.txt"
 
-echo
-echo "== benchstat, flavours as columns (plain is the baseline) =="
-"$benchstat" -col "/$axis" "$out"
+success='^Benchmark(Unary|ServerStream|ClientStream|Bidi)$'
+echo "== success path: go test -bench '$success' -benchmem -count $count -benchtime $benchtime"
+go test -run '^$' -bench "$success" -benchmem -count "$count" -benchtime "$benchtime" | tee "$out/success.txt"
 
-echo
-echo "== medians vs plain (x plain = ns/op ratio; Δallocs = allocs/op difference) =="
-go run ./cmd/ratios -axis "$axis" -base plain "$out"
+scenarios='^Benchmark(Flaky|Outage|Pushback|Tail|Replay|Partial|LargeStream)$'
+echo "== fault scenarios: go test -v -bench '$scenarios' -benchtime 1x"
+go test -v -run '^$' -bench "$scenarios" -benchtime 1x | tee "$out/scenarios.txt"
+
+echo "== benchstat -col /client"
+"$benchstat" -col /client "$out/success.txt" | tee "$out/benchstat.txt"
+
+go run ./cmd/benchmd -env "$out/env.txt" -success "$out/success.txt" \
+	-scenarios "$out/scenarios.txt" -benchstat "$out/benchstat.txt" -out "$doc"
+echo "wrote $doc; raw outputs in $out"
