@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"sync"
 	"testing"
@@ -223,23 +222,10 @@ func startScenarioServer(tb testing.TB, spec string) *scenarioServer {
 		tb.Fatalf("faultinject.New(%q) = %v", spec, err)
 	}
 	tr := newTracker()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("net.Listen = %v", err)
-	}
-	srv := grpc.NewServer(
+	rg := server.New()
+	addr := serve(tb, echoRouteChat{rg},
 		grpc.ChainUnaryInterceptor(tr.unary, in.UnaryServerInterceptor()),
 		grpc.ChainStreamInterceptor(tr.stream, in.StreamServerInterceptor()),
 	)
-	rg := server.New()
-	pb.RegisterRouteGuideServer(srv, echoRouteChat{rg})
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	tb.Cleanup(func() {
-		srv.Stop()
-		if err := <-served; err != nil {
-			tb.Errorf("Serve = %v, want nil after Stop", err)
-		}
-	})
-	return &scenarioServer{addr: lis.Addr().String(), injector: in, tracker: tr, features: rg.Features()}
+	return &scenarioServer{addr: addr, injector: in, tracker: tr, features: rg.Features()}
 }

@@ -63,12 +63,19 @@ func (fixedServer) RouteChat(s grpc.BidiStreamingServer[pb.RouteNote, pb.RouteNo
 // returns its address. The server stops, and its goroutine is waited for, at cleanup.
 func startServer(tb testing.TB, opts ...grpc.ServerOption) string {
 	tb.Helper()
+	return serve(tb, fixedServer{}, opts...)
+}
+
+// serve serves impl, with opts, on a fresh 127.0.0.1 port and returns its
+// address. The server stops, and its goroutine is waited for, at cleanup.
+func serve(tb testing.TB, impl pb.RouteGuideServer, opts ...grpc.ServerOption) string {
+	tb.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatalf("net.Listen = %v", err)
 	}
 	srv := grpc.NewServer(opts...)
-	pb.RegisterRouteGuideServer(srv, fixedServer{})
+	pb.RegisterRouteGuideServer(srv, impl)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 	tb.Cleanup(func() {
