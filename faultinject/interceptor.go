@@ -58,7 +58,7 @@ func (in *Injector) StreamServerInterceptor() grpc.StreamServerInterceptor {
 		if p.abort == nil {
 			return handler(srv, ss)
 		}
-		if p.abort.AfterRequests > 0 {
+		if p.abort.AfterRequests > 0 && info.IsClientStream {
 			rs := &requestFaultStream{ServerStream: ss, limit: int64(p.abort.AfterRequests), err: abortError(p.abort)}
 			err := handler(srv, rs)
 			if !rs.fired.Load() {

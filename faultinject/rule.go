@@ -55,8 +55,9 @@ type Abort struct {
 	// receive, with no response headers sent unless the handler sent
 	// some: the client has seen nothing of the call, so it may retry, and
 	// must send every message again. It is the failure of an upload cut
-	// off before the server answered. A unary call has one request, so it
-	// fails before its handler runs, as with neither option. At most one of
+	// off before the server answered. A unary or server-streaming call has
+	// one request, so it fails before its handler runs, as with neither
+	// option. At most one of
 	// AfterMessages and AfterRequests is set.
 	AfterRequests int
 	// Pushback, when not nil, adds the trailer grpc-retry-pushback-ms with

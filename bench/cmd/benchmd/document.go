@@ -208,6 +208,7 @@ func (d *doc) writeStreams(w io.Writer) {
 		"the peak growth over the heap before the call is what the client keeps. "+
 		"Plain grpc-go keeps messages too: until the call commits, grpc-go buffers the first 256 KiB of encoded messages "+
 		"of every stream for its transparent retries, which for these small points is about 2 MiB of heap "+
+		"(the 10,000 points encode to 170,000 bytes: under the default limits, so only the 64 KiB rows reach a limit) "+
 		"(`grpcbuiltin+64KiB` lowers that buffer with `grpc.MaxRetryRPCBufferSize`). "+
 		"This library's own replay buffer comes on top, bounded by its replay limit (default 256 KiB; `+64KiB` sets 64 KiB, "+
 		"past which the call commits and the buffer is dropped): `Over plain` is the peak minus plain's.\n\n",
