@@ -43,19 +43,10 @@ func largeStreamVariants() []variant {
 // BenchmarkLargeStream reports the peak growth of the live heap during the
 // call over the heap before it, in KiB, with the replay limit.
 func BenchmarkLargeStream(b *testing.B) {
-	sc := scenario{policy: defaultPolicy}
 	for _, v := range largeStreamVariants() {
 		b.Run("kind=ClientStream/client="+v.peer.name+v.suffix, func(b *testing.B) {
-			p := sc.policy
-			if v.change != nil {
-				p = v.change(p)
-			}
-			if ok, why := v.peer.supports(clientStream); !ok {
-				b.Skipf("%s: %s", v.peer.name, why)
-			}
-			if _, why := v.peer.options(b, p); why != "" {
-				b.Skipf("%s: %s", v.peer.name, why)
-			}
+			p := v.policy(defaultPolicy)
+			v.skipUnsupported(b, clientStream, p)
 			var peak uint64
 			for range b.N {
 				var err error

@@ -152,20 +152,19 @@ func manualOptions(_ testing.TB, p policy) ([]grpc.DialOption, string) {
 	case p.hedge > 0:
 		return interceptors.DialOptions(interceptors.WithHedging(p.attempts, p.hedge, codes.Unavailable)), ""
 	}
-	return interceptors.DialOptions(
+	return interceptors.DialOptions(append(replayLimit(p),
 		interceptors.WithRetryTimes(p.attempts-1),
 		interceptors.WithRetryInterval(p.backoff),
 		interceptors.WithCodes(codes.Unavailable),
-		replayLimit(p),
-	), ""
+	)...), ""
 }
 
-// replayLimit is this library's option for p.replayLimit.
-func replayLimit(p policy) interceptors.Option {
+// replayLimit is this library's option for p.replayLimit, if any.
+func replayLimit(p policy) []interceptors.Option {
 	if p.replayLimit > 0 {
-		return interceptors.WithMaxReplayBytes(p.replayLimit)
+		return []interceptors.Option{interceptors.WithMaxReplayBytes(p.replayLimit)}
 	}
-	return interceptors.WithMaxReplayBytes(256 << 10) // the default
+	return nil
 }
 
 // a6Options is this library with the same A6 service config grpcbuiltin
@@ -175,7 +174,7 @@ func a6Options(tb testing.TB, p policy) ([]grpc.DialOption, string) {
 	if err != nil {
 		tb.Fatalf("rsc.Parse(%s) = %v", serviceConfigJSON(p), err)
 	}
-	return interceptors.DialOptions(interceptors.WithServiceConfig(cfg), replayLimit(p)), ""
+	return interceptors.DialOptions(append(replayLimit(p), interceptors.WithServiceConfig(cfg))...), ""
 }
 
 // serviceConfigJSON returns the A6 service config for p: a retryPolicy, or

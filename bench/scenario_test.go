@@ -53,9 +53,8 @@ type scenarioResult struct {
 	latencies []time.Duration
 
 	// serverAttempts is the number of attempts the server saw (untagged
-	// ones included); serverMsgs the request messages its handlers
-	// received, over every attempt.
-	serverAttempts, serverMsgs int
+	// ones included).
+	serverAttempts int
 	// replayed is the request messages received by the attempts after
 	// each call's first.
 	replayed int
@@ -139,7 +138,6 @@ func runScenario(tb testing.TB, sc scenario, k kind, pr peer) scenarioResult {
 	for _, cl := range logs {
 		res.serverAttempts += len(cl.attempts)
 		for i, a := range cl.attempts {
-			res.serverMsgs += a.recv
 			if i > 0 {
 				res.replayed += a.recv
 				if prev := cl.attempts[i-1]; !prev.end.IsZero() {

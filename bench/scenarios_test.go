@@ -82,6 +82,26 @@ type variant struct {
 	change func(policy) policy
 }
 
+// policy returns base with v's change.
+func (v variant) policy(base policy) policy {
+	if v.change != nil {
+		return v.change(base)
+	}
+	return base
+}
+
+// skipUnsupported skips b, with the reason, when v cannot make calls of
+// kind k or cannot express p.
+func (v variant) skipUnsupported(b *testing.B, k kind, p policy) {
+	b.Helper()
+	if ok, why := v.peer.supports(k); !ok {
+		b.Skipf("%s: %s", v.peer.name, why)
+	}
+	if _, why := v.peer.options(b, p); why != "" {
+		b.Skipf("%s: %s", v.peer.name, why)
+	}
+}
+
 func plainVariants() []variant {
 	vs := make([]variant, len(peers))
 	for i, pr := range peers {
@@ -119,15 +139,8 @@ func benchScenario(b *testing.B, sc scenario, ks []kind, vs []variant, report fu
 		for _, v := range vs {
 			b.Run("kind="+k.name+"/client="+v.peer.name+v.suffix, func(b *testing.B) {
 				s := sc
-				if v.change != nil {
-					s.policy = v.change(s.policy)
-				}
-				if ok, why := v.peer.supports(k); !ok {
-					b.Skipf("%s: %s", v.peer.name, why)
-				}
-				if _, why := v.peer.options(b, s.policy); why != "" {
-					b.Skipf("%s: %s", v.peer.name, why)
-				}
+				s.policy = v.policy(sc.policy)
+				v.skipUnsupported(b, k, s.policy)
 				var res scenarioResult
 				for range b.N {
 					res = runScenario(b, s, k, v.peer)

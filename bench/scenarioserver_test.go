@@ -203,7 +203,6 @@ func (t *tracker) snapshot() (map[string]callLog, int) {
 // scenarioServer is a running scenario server.
 type scenarioServer struct {
 	addr     string
-	injector *faultinject.Injector
 	tracker  *tracker
 	features []*pb.Feature
 }
@@ -227,5 +226,5 @@ func startScenarioServer(tb testing.TB, spec string) *scenarioServer {
 		grpc.ChainUnaryInterceptor(tr.unary, in.UnaryServerInterceptor()),
 		grpc.ChainStreamInterceptor(tr.stream, in.StreamServerInterceptor()),
 	)
-	return &scenarioServer{addr: addr, injector: in, tracker: tr, features: rg.Features()}
+	return &scenarioServer{addr: addr, tracker: tr, features: rg.Features()}
 }
