@@ -5,12 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +17,7 @@ import (
 
 	"github.com/resilience-go/grpc-resilience/cmd/grpc-chaos/internal/report"
 	"github.com/resilience-go/grpc-resilience/faultinject/adminpb"
+	"github.com/resilience-go/grpc-resilience/internal/proctest"
 )
 
 // The fleet tests run grpc-chaos against three routeguide-server processes
@@ -28,13 +26,9 @@ const (
 	// routeGuideServerPkg is the routeguide-server package, relative to
 	// this test's directory.
 	routeGuideServerPkg = "../../examples/routeguide/cmd/routeguide-server"
-	// fleetBuildTimeout bounds go build of routeguide-server.
-	fleetBuildTimeout = 2 * time.Minute
-	// fleetStartTimeout bounds the wait for a server's startup line.
-	fleetStartTimeout = 10 * time.Second
-	// fleetStopTimeout bounds the wait for a server to exit after SIGTERM:
-	// more than its 5 s shutdown grace, and the wait for a killed process.
-	fleetStopTimeout = 10 * time.Second
+	// fleetStopTimeout bounds the wait for grpc-chaos's output after it was
+	// killed.
+	fleetStopTimeout = proctest.StopTimeout
 	// fleetAdminTimeout bounds one GetStats call.
 	fleetAdminTimeout = 2 * time.Second
 	// fleetPollInterval and fleetPollTimeout bound the watch on the server
@@ -60,19 +54,19 @@ var fleetKinds = []string{"unary", "server-stream", "client-stream", "bidi"}
 // and the retries of the remaining calls land on the two servers left.
 // Success must stay at 99.9% or more in every row.
 func TestFleetOneServerStopped(t *testing.T) {
-	bin := buildRouteGuideServer(t)
-	servers := make([]*fleetServer, 3)
+	bin := proctest.Build(t, routeGuideServerPkg)
+	servers := make([]*proctest.Server, 3)
 	admins := make([]adminpb.FaultAdminClient, 3)
 	addrs := make([]string, 3)
 	for i := range servers {
-		servers[i] = startFleetServer(t, bin, "--faults", fleetFaults, "--seed", strconv.Itoa(i+1), "--admin")
-		addrs[i] = servers[i].addr
+		servers[i] = proctest.StartServer(t, bin, "--faults", fleetFaults, "--seed", strconv.Itoa(i+1), "--admin")
+		addrs[i] = servers[i].Addr
 	}
 	var conn2 *grpc.ClientConn
 	for i, s := range servers {
-		conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(s.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
-			t.Fatalf("grpc.NewClient(%q) = %v, want nil", s.addr, err)
+			t.Fatalf("grpc.NewClient(%q) = %v, want nil", s.Addr, err)
 		}
 		t.Cleanup(func() { conn.Close() })
 		admins[i] = adminpb.NewFaultAdminClient(conn)
@@ -110,7 +104,7 @@ func TestFleetOneServerStopped(t *testing.T) {
 		seen = fleetCalls(t, admins[1], "server 2")
 	}
 	conn2.Close() // so that server 2's graceful stop waits for no stream of ours
-	stats2 := servers[1].stop(t)
+	stats2 := stopFleetServer(t, servers[1])
 	t.Logf("server 2 stopped after GetStats().Calls = %d; its stats line: %s", seen, stats2)
 
 	// The run must still be going: the stop has to happen mid-run.
@@ -158,14 +152,14 @@ func TestFleetOneServerStopped(t *testing.T) {
 // there was started and stopped before the run. Success must stay at 99.9%
 // or more in every row.
 func TestFleetOneServerDown(t *testing.T) {
-	bin := buildRouteGuideServer(t)
-	servers := make([]*fleetServer, 3)
+	bin := proctest.Build(t, routeGuideServerPkg)
+	servers := make([]*proctest.Server, 3)
 	addrs := make([]string, 3)
 	for i := range servers {
-		servers[i] = startFleetServer(t, bin, "--faults", fleetFaults, "--seed", strconv.Itoa(11+i), "--admin")
-		addrs[i] = servers[i].addr
+		servers[i] = proctest.StartServer(t, bin, "--faults", fleetFaults, "--seed", strconv.Itoa(11+i), "--admin")
+		addrs[i] = servers[i].Addr
 	}
-	stats2 := servers[1].stop(t)
+	stats2 := stopFleetServer(t, servers[1])
 	t.Logf("server 2 stopped before the run; its stats line: %s", stats2)
 
 	const calls = 500
@@ -221,111 +215,14 @@ func checkFleetRows(t *testing.T, rep *report.Report, calls int) {
 	}
 }
 
-// buildRouteGuideServer builds routeguide-server into a temporary
-// directory and returns the binary's path.
-func buildRouteGuideServer(t *testing.T) string {
+// stopFleetServer sends the server SIGTERM, waits for it to exit, and
+// returns its stats line.
+func stopFleetServer(t *testing.T, s *proctest.Server) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "routeguide-server")
-	ctx, cancel := context.WithTimeout(context.Background(), fleetBuildTimeout)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, routeGuideServerPkg).CombinedOutput(); err != nil {
-		t.Fatalf("go build -o %s %s = %v, want nil; output:\n%s", bin, routeGuideServerPkg, err, out)
+	if err := s.Stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("routeguide-server (pid %d) after SIGTERM = %v, want exit status 0; stderr:\n%s", s.Pid(), err, s.Stderr())
 	}
-	return bin
-}
-
-// fleetServer is one routeguide-server process a test started.
-type fleetServer struct {
-	addr           string
-	proc           *os.Process
-	stdout, stderr *fleetOutput
-	exited         chan struct{} // closed once Wait returned
-	waitErr        error         // what Wait returned; read after exited
-}
-
-// startFleetServer starts routeguide-server on a free port of 127.0.0.1
-// with args and returns once its startup line gave its address. In
-// t.Cleanup it kills exactly that process if it still runs, and waits for
-// it.
-func startFleetServer(t *testing.T, bin string, args ...string) *fleetServer {
-	t.Helper()
-	args = append([]string{"--port", "0"}, args...)
-	s := &fleetServer{stdout: newFleetOutput(), stderr: newFleetOutput(), exited: make(chan struct{})}
-	cmd := exec.Command(bin, args...)
-	// Writers that are not files make exec copy the output on goroutines of
-	// its own until the process exits, so the server never blocks on it.
-	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s %q = %v, want nil", bin, args, err)
-	}
-	s.proc = cmd.Process
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.exited:
-			return
-		default:
-		}
-		if err := s.proc.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			t.Errorf("kill -KILL %d = %v, want nil", s.proc.Pid, err)
-		}
-		timer := time.NewTimer(fleetStopTimeout)
-		defer timer.Stop()
-		select {
-		case <-s.exited:
-		case <-timer.C:
-			t.Errorf("routeguide-server %q (pid %d) still running %v after SIGKILL", args, s.proc.Pid, fleetStopTimeout)
-		}
-	})
-
-	timer := time.NewTimer(fleetStartTimeout)
-	defer timer.Stop()
-	select {
-	case <-s.stdout.firstLine:
-	case <-s.exited:
-		t.Fatalf("routeguide-server %q (pid %d) = %v before its startup line, want it serving; stderr:\n%s",
-			args, s.proc.Pid, s.waitErr, s.stderr)
-	case <-timer.C:
-		t.Fatalf("routeguide-server %q (pid %d) printed no startup line within %v; stderr:\n%s",
-			args, s.proc.Pid, fleetStartTimeout, s.stderr)
-	}
-	line, _, _ := strings.Cut(s.stdout.String(), "\n")
-	rest, ok := strings.CutPrefix(line, "routeguide-server: listening on ")
-	s.addr, _, _ = strings.Cut(rest, " ")
-	if !ok || !strings.HasPrefix(s.addr, "127.0.0.1:") {
-		t.Fatalf("routeguide-server %q startup line = %q, want %q and an address on 127.0.0.1",
-			args, line, "routeguide-server: listening on")
-	}
-	return s
-}
-
-// stop sends the server SIGTERM, waits for it to exit, and returns its
-// stats line.
-func (s *fleetServer) stop(t *testing.T) string {
-	t.Helper()
-	if err := s.proc.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("kill -TERM %d = %v, want nil", s.proc.Pid, err)
-	}
-	timer := time.NewTimer(fleetStopTimeout)
-	defer timer.Stop()
-	select {
-	case <-s.exited:
-	case <-timer.C:
-		t.Fatalf("routeguide-server (pid %d) still running %v after SIGTERM, want it stopped", s.proc.Pid, fleetStopTimeout)
-	}
-	if s.waitErr != nil {
-		t.Fatalf("routeguide-server (pid %d) after SIGTERM = %v, want exit status 0; stderr:\n%s", s.proc.Pid, s.waitErr, s.stderr)
-	}
-	for line := range strings.Lines(s.stdout.String()) {
-		if strings.HasPrefix(line, "routeguide-server: stats: ") {
-			return strings.TrimSpace(line)
-		}
-	}
-	t.Fatalf("routeguide-server (pid %d) stdout = %q, want a stats line after SIGTERM", s.proc.Pid, s.stdout)
-	return ""
+	return s.WaitStdout(t, "routeguide-server: stats: ")
 }
 
 // fleetStatsCalls returns calls=N of a routeguide-server stats line.
@@ -355,34 +252,6 @@ func fleetCalls(t *testing.T, c adminpb.FaultAdminClient, who string) uint64 {
 		t.Fatalf("%s GetStats() = %v, want nil", who, err)
 	}
 	return st.GetCalls()
-}
-
-// fleetOutput collects a process's output; firstLine is closed once the
-// first line is complete.
-type fleetOutput struct {
-	mu        sync.Mutex
-	buf       bytes.Buffer
-	firstLine chan struct{}
-	closed    bool
-}
-
-func newFleetOutput() *fleetOutput { return &fleetOutput{firstLine: make(chan struct{})} }
-
-func (o *fleetOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.buf.Write(p)
-	if !o.closed && bytes.IndexByte(p, '\n') >= 0 {
-		o.closed = true
-		close(o.firstLine)
-	}
-	return len(p), nil
-}
-
-func (o *fleetOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
 }
 
 // startChaos starts the grpc-chaos binary with args and returns a channel
