@@ -35,14 +35,18 @@ const (
 	requireNginxEnv = "GRPC_RESILIENCE_REQUIRE_NGINX"
 	// nginxReadTimeout is the timeout port's grpc_read_timeout: how long
 	// nginx waits for a server's response headers before answering 504.
-	nginxReadTimeout = "200ms"
+	// It is long enough for a healthy server on a loaded machine, and each
+	// call to the slow server costs it.
+	nginxReadTimeout = "500ms"
 	// slowFaults makes a server answer after nginxReadTimeout: every call
 	// waits 5 s, unless nginx gives up and cancels it first.
 	slowFaults = "delay=5s"
 	// nginxCalls is the number of calls of a run through nginx, made one
 	// after the other: nginx's round robin then sends the n-th attempt to
-	// server n mod 3.
-	nginxCalls = 30
+	// server n mod 3. timeoutCalls is the number for runs that meet the
+	// slow server, whose every third attempt takes nginxReadTimeout.
+	nginxCalls   = 30
+	timeoutCalls = 15
 )
 
 // nginx is a running nginx in front of the servers of a test.
@@ -183,7 +187,7 @@ func TestNginxUpstreamDown(t *testing.T) {
 	}
 
 	t.Run("nginx retries", func(t *testing.T) {
-		res := getFeatures(t, plainClient(t, ngx.listen))
+		res := getFeatures(t, plainClient(t, ngx.listen), nginxCalls)
 		if res.ok != nginxCalls {
 			t.Errorf("plain client through nginx: %d of %d calls OK (codes %v), want all: nginx skips the stopped server", res.ok, nginxCalls, res.codes)
 		}
@@ -194,7 +198,7 @@ func TestNginxUpstreamDown(t *testing.T) {
 	})
 
 	t.Run("502 is UNAVAILABLE", func(t *testing.T) {
-		res := getFeatures(t, plainClient(t, ngx.noRetry))
+		res := getFeatures(t, plainClient(t, ngx.noRetry), nginxCalls)
 		// Every third attempt meets the stopped server.
 		if want := nginxCalls / 3; res.failed() != want {
 			t.Errorf("plain client, nginx's retry off: %d of %d calls failed (codes %v), want %d", res.failed(), nginxCalls, res.codes, want)
@@ -204,7 +208,7 @@ func TestNginxUpstreamDown(t *testing.T) {
 
 	t.Run("library retries 502", func(t *testing.T) {
 		c, attempts := libraryClient(t, ngx.noRetry, "")
-		res := getFeatures(t, c)
+		res := getFeatures(t, c, nginxCalls)
 		if res.ok != nginxCalls {
 			t.Errorf("library client, nginx's retry off: %d of %d calls OK (codes %v, errors %q), want all", res.ok, nginxCalls, res.codes, res.errs)
 		}
@@ -227,24 +231,24 @@ func TestNginxTimeout(t *testing.T) {
 	ngx := startNginx(t, addrs(servers))
 
 	t.Run("504 is UNAVAILABLE", func(t *testing.T) {
-		res := getFeatures(t, plainClient(t, ngx.timeout))
-		if want := nginxCalls / 3; res.failed() != want {
-			t.Errorf("plain client, slow server: %d of %d calls failed (codes %v), want %d", res.failed(), nginxCalls, res.codes, want)
+		res := getFeatures(t, plainClient(t, ngx.timeout), timeoutCalls)
+		if want := timeoutCalls / 3; res.failed() != want {
+			t.Errorf("plain client, slow server: %d of %d calls failed (codes %v), want %d", res.failed(), timeoutCalls, res.codes, want)
 		}
 		checkOnlyCode(t, res, codes.Unavailable, "504")
 	})
 
 	t.Run("library retries 504", func(t *testing.T) {
 		c, attempts := libraryClient(t, ngx.timeout, "")
-		res := getFeatures(t, c)
-		if res.ok != nginxCalls {
-			t.Errorf("library client, slow server: %d of %d calls OK (codes %v, errors %q), want all", res.ok, nginxCalls, res.codes, res.errs)
+		res := getFeatures(t, c, timeoutCalls)
+		if res.ok != timeoutCalls {
+			t.Errorf("library client, slow server: %d of %d calls OK (codes %v, errors %q), want all", res.ok, timeoutCalls, res.codes, res.errs)
 		}
 		n := attempts.Load()
-		if n <= nginxCalls || n > nginxCalls+nginxCalls/2+1 {
-			t.Errorf("library client, slow server: %d attempts for %d calls, want between %d and %d", n, nginxCalls, nginxCalls+1, nginxCalls+nginxCalls/2+1)
+		if n <= timeoutCalls || n > timeoutCalls+timeoutCalls/2+1 {
+			t.Errorf("library client, slow server: %d attempts for %d calls, want between %d and %d", n, timeoutCalls, timeoutCalls+1, timeoutCalls+timeoutCalls/2+1)
 		}
-		t.Logf("library client through nginx, one of three servers slow: %d/%d OK in %d attempts", res.ok, nginxCalls, n)
+		t.Logf("library client through nginx, one of three servers slow: %d/%d OK in %d attempts", res.ok, timeoutCalls, n)
 	})
 }
 
@@ -316,21 +320,22 @@ func TestNginxUpstreamDiesMidStream(t *testing.T) {
 	t.Logf("RouteChat through nginx after its server died: %v", err)
 }
 
-// runResult is what nginxCalls GetFeature calls did.
+// runResult is what a run of GetFeature calls did.
 type runResult struct {
+	calls int
 	ok    int
 	codes map[codes.Code]int
 	errs  []string // the messages of the failed calls
 }
 
-func (r runResult) failed() int { return nginxCalls - r.ok }
+func (r runResult) failed() int { return r.calls - r.ok }
 
-// getFeatures makes nginxCalls GetFeature calls, one after the other,
-// each bounded by callTimeout, and checks every answer.
-func getFeatures(t *testing.T, c pb.RouteGuideClient) runResult {
+// getFeatures makes n GetFeature calls, one after the other, each bounded
+// by callTimeout, and checks every answer.
+func getFeatures(t *testing.T, c pb.RouteGuideClient, n int) runResult {
 	t.Helper()
-	res := runResult{codes: make(map[codes.Code]int)}
-	for range nginxCalls {
+	res := runResult{calls: n, codes: make(map[codes.Code]int)}
+	for range n {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 		f, err := c.GetFeature(ctx, harbour)
 		cancel()
@@ -351,7 +356,7 @@ func getFeatures(t *testing.T, c pb.RouteGuideClient) runResult {
 // that their messages name the HTTP status nginx answered.
 func checkOnlyCode(t *testing.T, res runResult, code codes.Code, httpStatus string) {
 	t.Helper()
-	if res.ok+res.codes[code] != nginxCalls {
+	if res.ok+res.codes[code] != res.calls {
 		t.Errorf("codes = %v, want only OK and %v", res.codes, code)
 	}
 	for _, msg := range res.errs {
