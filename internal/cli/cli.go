@@ -1,6 +1,7 @@
 // Package cli holds what the project's commands share: bad input as a
-// [UsageError], which exits with status 2, and the one-line report of the
-// error a command ends with.
+// [UsageError], which exits with status 2, the one-line report of the
+// error a command ends with, and a server's life until its graceful stop
+// ([Serve]) with its log lines kept whole ([LineWriter]).
 package cli
 
 import (

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -161,9 +160,9 @@ func (c Command) covers(method string) bool {
 // serve runs the service on lis with the faults of cfg until ctx is done,
 // then stops gracefully. It closes lis.
 func (c Command) serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.Writer) error {
-	logw := &lockedWriter{w: stderr}
+	logw := cli.NewLineWriter(stderr)
 	in, err := faultinject.New(cfg.rules, faultinject.WithSeed(cfg.seed),
-		faultinject.WithObserver(func(e faultinject.Event) { logw.printf("%s: fault: %s\n", c.Name, e) }))
+		faultinject.WithObserver(func(e faultinject.Event) { logw.Printf("%s: fault: %s\n", c.Name, e) }))
 	if err != nil {
 		lis.Close()
 		return err
@@ -186,55 +185,20 @@ func (c Command) serve(ctx context.Context, lis net.Listener, cfg config, stdout
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	served := make(chan error, 1)
-	go func() { served <- gs.Serve(lis) }()
 	fmt.Fprintf(stdout, "%s: listening on %s seed=%d faults=%q\n", c.Name, lis.Addr(), cfg.seed, spec)
 
-	var serveErr error
-	select {
-	case err := <-served:
-		gs.Stop()
-		serveErr = fmt.Errorf("serve %s: %w", lis.Addr(), err)
-	case <-ctx.Done():
-		serveErr = c.stop(gs, hs, served, logw)
+	grace := c.grace
+	if grace == 0 {
+		grace = shutdownGrace
 	}
+	// Shutting the health server down first reports NOT_SERVING.
+	serveErr := cli.Serve(ctx, c.Name, gs, lis, grace, logw, hs.Shutdown)
 	line := formatStats(in.Stats())
 	if c.Stats != nil {
 		line += " " + c.Stats()
 	}
 	fmt.Fprintf(stdout, "%s: stats: %s\n", c.Name, line)
 	return serveErr
-}
-
-// stop reports NOT_SERVING, then stops gs gracefully, cutting off calls
-// still running after the grace period.
-func (c Command) stop(gs *grpc.Server, hs *health.Server, served <-chan error, logw *lockedWriter) error {
-	grace := c.grace
-	if grace == 0 {
-		grace = shutdownGrace
-	}
-	logw.printf("%s: stopping\n", c.Name)
-	hs.Shutdown()
-	stopped := make(chan struct{})
-	go func() {
-		gs.GracefulStop()
-		close(stopped)
-	}()
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case <-stopped:
-	case <-timer.C:
-		logw.printf("%s: calls still running after %v; closing them\n", c.Name, grace)
-		gs.Stop()
-		<-stopped
-	}
-	// A stop that comes before Serve got going makes Serve return
-	// ErrServerStopped, which is still a clean stop.
-	if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-		return err
-	}
-	return nil
 }
 
 // onlyUnary applies next to the calls whose full method starts with prefix.
@@ -276,17 +240,4 @@ func formatStats(s faultinject.Stats) string {
 	}
 	fmt.Fprintf(&b, " delays=%d", s.Delays)
 	return b.String()
-}
-
-// lockedWriter serialises whole lines from concurrent goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) printf(format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_, _ = io.WriteString(l.w, line) // a log line that cannot be written is lost
 }

@@ -284,18 +284,8 @@ func serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.
 	defer conn.Close()
 	gs := newProxyServer(&proxy{conn: conn, stats: stats})
 
-	served := make(chan error, 1)
-	go func() { served <- gs.Serve(lis) }()
 	fmt.Fprintf(stdout, "%s: listening on %s %s\n", name, lis.Addr(), cfg)
-
-	var serveErr error
-	select {
-	case err := <-served:
-		gs.Stop()
-		serveErr = fmt.Errorf("serve %s: %w", lis.Addr(), err)
-	case <-ctx.Done():
-		serveErr = stop(gs, served, cfg.grace, stderr)
-	}
+	serveErr := cli.Serve(ctx, name, gs, lis, cfg.grace, cli.NewLineWriter(stderr), nil)
 	fmt.Fprintf(stdout, "%s: stats: %s\n", name, stats)
 	return serveErr
 }
@@ -317,29 +307,4 @@ func newProxyServer(p *proxy) *grpc.Server {
 		grpc.ForceServerCodecV2(rawCodec{}),
 		grpc.UnknownServiceHandler(p.handle),
 	)
-}
-
-// stop stops gs gracefully, cutting off calls still running after grace.
-func stop(gs *grpc.Server, served <-chan error, grace time.Duration, stderr io.Writer) error {
-	fmt.Fprintf(stderr, "%s: stopping\n", name)
-	stopped := make(chan struct{})
-	go func() {
-		gs.GracefulStop()
-		close(stopped)
-	}()
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case <-stopped:
-	case <-timer.C:
-		fmt.Fprintf(stderr, "%s: calls still running after %v; closing them\n", name, grace)
-		gs.Stop()
-		<-stopped
-	}
-	// A stop that comes before Serve got going makes Serve return
-	// ErrServerStopped, which is still a clean stop.
-	if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-		return err
-	}
-	return nil
 }

@@ -124,7 +124,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -403,9 +402,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // cfg.grace. It closes lis.
 func serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.Writer) error {
 	// The observers run on the goroutines of calls and of Accept.
-	logw := &lockedWriter{w: stderr}
+	logw := cli.NewLineWriter(stderr)
 	observe := faultinject.WithObserver(func(e faultinject.Event) {
-		logw.printf("%s: fault: %s\n", name, e)
+		logw.Printf("%s: fault: %s\n", name, e)
 	})
 	guard, err := interceptors.NewServer(cfg.guard.options()...)
 	if err != nil {
@@ -444,25 +443,17 @@ func serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.
 		admin.Register(gs, in, admin.WithListener(flis))
 	}
 
-	served := make(chan error, 1)
-	go func() { served <- gs.Serve(flis) }()
 	fmt.Fprintf(stdout, "%s: listening on %s seed=%d faults=%q conn-faults=%q %s\n",
 		name, lis.Addr(), cfg.seed, spec, cfg.connFaults.String(), cfg.guard)
 	if cfg.headerFaults {
-		logw.printf("%s: warning: --header-faults is on: any client can make this server fail or delay its calls with x-envoy-fault-* request headers\n", name)
+		logw.Printf("%s: warning: --header-faults is on: any client can make this server fail or delay its calls with x-envoy-fault-* request headers\n", name)
 	}
 	if cfg.admin {
-		logw.printf("%s: warning: --admin is on: any client can replace this server's faults through %s\n", name, adminpb.FaultAdmin_ServiceDesc.ServiceName)
+		logw.Printf("%s: warning: --admin is on: any client can replace this server's faults through %s\n", name, adminpb.FaultAdmin_ServiceDesc.ServiceName)
 	}
 
-	var serveErr error
-	select {
-	case err := <-served:
-		gs.Stop()
-		serveErr = fmt.Errorf("serve %s: %w", lis.Addr(), err)
-	case <-ctx.Done():
-		serveErr = stop(gs, hs, served, cfg.grace, logw)
-	}
+	// Shutting the health server down first reports NOT_SERVING.
+	serveErr := cli.Serve(ctx, name, gs, flis, cfg.grace, logw, hs.Shutdown)
 	fmt.Fprintf(stdout, "%s: stats: %s\n", name, formatStats(in.Stats(), flis.Stats(), guard.Stats()))
 	return serveErr
 }
@@ -480,33 +471,6 @@ func newGRPCServer(guard *interceptors.Server, in *faultinject.Injector) *grpc.S
 			onlyRouteGuideStream(guard.StreamServerInterceptor()),
 			onlyRouteGuideStream(in.StreamServerInterceptor())),
 	)
-}
-
-// stop reports NOT_SERVING, then stops gs gracefully, cutting off calls
-// still running after grace.
-func stop(gs *grpc.Server, hs *health.Server, served <-chan error, grace time.Duration, logw *lockedWriter) error {
-	logw.printf("%s: stopping\n", name)
-	hs.Shutdown()
-	stopped := make(chan struct{})
-	go func() {
-		gs.GracefulStop()
-		close(stopped)
-	}()
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case <-stopped:
-	case <-timer.C:
-		logw.printf("%s: calls still running after %v; closing them\n", name, grace)
-		gs.Stop()
-		<-stopped
-	}
-	// A stop that comes before Serve got going makes Serve return
-	// ErrServerStopped, which is still a clean stop.
-	if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-		return err
-	}
-	return nil
 }
 
 // guarded reports whether the guard and call faults apply to fullMethod:
@@ -558,17 +522,4 @@ func formatStats(s faultinject.Stats, c faultinject.ConnStats, g interceptors.Se
 		c.Accepted, c.Refused, c.Reset, c.Delayed, c.Cut)
 	fmt.Fprintf(&b, " guard-calls=%d expired=%d shed=%d panics=%d", g.Calls, g.Expired, g.Shed, g.Panics)
 	return b.String()
-}
-
-// lockedWriter serialises whole lines from concurrent goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) printf(format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_, _ = io.WriteString(l.w, line) // a log line that cannot be written is lost
 }
