@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,9 +67,10 @@ type Process struct {
 	waitErr        error         // what Wait returned; read after exited
 }
 
-// Start starts bin with args. Its output is collected in memory (see
-// [Process.Stdout], [Process.Stderr]). In t.Cleanup it kills the process
-// with SIGKILL if it still runs, and waits for it.
+// Start starts bin with args, in a process group of its own. Its output is
+// collected in memory (see [Process.Stdout], [Process.Stderr]). In
+// t.Cleanup it kills the group with SIGKILL (the process and any children
+// it left), and waits for the process.
 func Start(t testing.TB, bin string, args ...string) *Process {
 	t.Helper()
 	p := &Process{Name: filepath.Base(bin), Args: args, stdout: newOutput(), stderr: newOutput(), exited: make(chan struct{})}
@@ -76,6 +78,12 @@ func Start(t testing.TB, bin string, args ...string) *Process {
 	// Writers that are not files make exec copy the output on goroutines of
 	// its own until the process exits, so the process never blocks on it.
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	// A child of the process (nginx's worker) may hold the output open after
+	// the process exited; Wait stops copying then.
+	cmd.WaitDelay = StopTimeout
+	// Its own process group, so that the cleanup kills its children too;
+	// on Linux, the kernel kills it if the test binary dies first.
+	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s %q = %v, want nil", bin, args, err)
 	}
@@ -85,10 +93,10 @@ func Start(t testing.TB, bin string, args ...string) *Process {
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
-		if p.Running() {
-			if err := p.proc.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-				t.Errorf("kill -KILL %d (%s) = %v, want nil", p.proc.Pid, p.Name, err)
-			}
+		// The whole group: the process and any child it started, by the
+		// group id, which is the process's id.
+		if err := syscall.Kill(-p.proc.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("kill -KILL -%d (%s) = %v, want nil", p.proc.Pid, p.Name, err)
 		}
 		if !p.waitExit(StopTimeout) {
 			t.Errorf("%s %q (pid %d) still running %v after SIGKILL", p.Name, args, p.proc.Pid, StopTimeout)
@@ -153,8 +161,24 @@ func (p *Process) WaitStderr(t testing.TB, substr string) string {
 	return p.waitLine(t, p.stderr, substr)
 }
 
+// StderrLine is [Process.WaitStderr] that returns an error instead of
+// failing the test, for a caller that can try again (a port taken).
+func (p *Process) StderrLine(substr string) (string, error) {
+	return p.line(p.stderr, substr)
+}
+
 func (p *Process) waitLine(t testing.TB, o *Output, substr string) string {
 	t.Helper()
+	line, err := p.line(o, substr)
+	if err != nil {
+		t.Fatalf("%v; stdout:\n%s\nstderr:\n%s", err, p.Stdout(), p.Stderr())
+	}
+	return line
+}
+
+// line waits, for at most StartTimeout, for a complete line of o that
+// contains substr.
+func (p *Process) line(o *Output, substr string) (string, error) {
 	timer := time.NewTimer(StartTimeout)
 	defer timer.Stop()
 	for {
@@ -164,19 +188,17 @@ func (p *Process) waitLine(t testing.TB, o *Output, substr string) string {
 		text, changed := o.snapshot()
 		for line := range strings.Lines(text) {
 			if strings.HasSuffix(line, "\n") && strings.Contains(line, substr) {
-				return strings.TrimSuffix(line, "\n")
+				return strings.TrimSuffix(line, "\n"), nil
 			}
 		}
 		if exited {
-			t.Fatalf("%s %q (pid %d) = %v before printing %q, want it running; stdout:\n%s\nstderr:\n%s",
-				p.Name, p.Args, p.proc.Pid, p.waitErr, substr, p.Stdout(), p.Stderr())
+			return "", fmt.Errorf("%s %q (pid %d) = %v before printing %q, want it running", p.Name, p.Args, p.proc.Pid, p.waitErr, substr)
 		}
 		select {
 		case <-changed:
 		case <-p.exited:
 		case <-timer.C:
-			t.Fatalf("%s %q (pid %d) printed no line with %q within %v; stdout:\n%s\nstderr:\n%s",
-				p.Name, p.Args, p.proc.Pid, substr, StartTimeout, p.Stdout(), p.Stderr())
+			return "", fmt.Errorf("%s %q (pid %d) printed no line with %q within %v", p.Name, p.Args, p.proc.Pid, substr, StartTimeout)
 		}
 	}
 }
