@@ -14,6 +14,7 @@
 //     one of them is killed in the middle of a run, and the library's A6
 //     retries land on the others.
 //
-// nginx.conf.tmpl is a configuration to copy: replace its template fields
-// with your own addresses and paths.
+// nginx.conf.tmpl is the tests' nginx configuration; its comments mark
+// the settings that are there for the tests, to leave at nginx's defaults
+// in production.
 package deployment
