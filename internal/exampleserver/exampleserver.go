@@ -87,7 +87,7 @@ func (c Command) Run(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	lis, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("--addr %s: %w", cfg.addr, err)
 	}
 	return c.serve(ctx, lis, cfg, stdout, stderr)
 }
@@ -175,6 +175,8 @@ func (c Command) serve(ctx context.Context, lis net.Listener, cfg config, stdout
 
 	prefix := "/" + c.Desc.ServiceName + "/"
 	gs := grpc.NewServer(
+		// Stop waits for the handlers it cut off, so the stats line counts them.
+		grpc.WaitForHandlers(true),
 		grpc.ChainUnaryInterceptor(onlyUnary(prefix, in.UnaryServerInterceptor())),
 		grpc.ChainStreamInterceptor(onlyStream(prefix, in.StreamServerInterceptor())),
 	)

@@ -18,7 +18,7 @@
 //
 //	--upstream TARGET       the server to forward to, a grpc.NewClient target
 //	                        such as 127.0.0.1:50051, over plaintext (required)
-//	--addr HOST:PORT        listen on HOST:PORT (default 127.0.0.1:50052)
+//	--addr HOST:PORT        listen on HOST:PORT (default 127.0.0.1:50060)
 //	--port N                listen on 127.0.0.1:N; 0 picks a free port.
 //	                        Not with --addr.
 //	--retry-times N         the interceptors' manual mode: retry every method
@@ -41,10 +41,10 @@
 //
 // Examples:
 //
-//	retry-proxy --port 50052 --upstream 127.0.0.1:50051 --retry-times 4 --retry-interval 10ms
+//	retry-proxy --port 50060 --upstream 127.0.0.1:50051 --retry-times 4 --retry-interval 10ms
 //	retry-proxy --port 0 --upstream 127.0.0.1:50051 --service-config a6.json
 //	ghz --insecure --call routeguide.RouteGuide.GetFeature \
-//	    -d '{"latitude":101203450,"longitude":-398765430}' 127.0.0.1:50052
+//	    -d '{"latitude":101203450,"longitude":-398765430}' 127.0.0.1:50060
 //
 // examples/routeguide/ghz.sh runs ghz against the fault-injecting route
 // guide server, first directly and then through this proxy.
@@ -84,7 +84,7 @@
 //
 // The first line on stdout gives the address and the settings, as in
 //
-//	retry-proxy: listening on 127.0.0.1:50052 upstream=127.0.0.1:50051 retry-times=4 retry-interval=10ms service-config="" per-attempt-timeout=0s
+//	retry-proxy: listening on 127.0.0.1:50060 upstream=127.0.0.1:50051 retry-times=4 retry-interval=10ms service-config="" per-attempt-timeout=0s
 //
 // When the proxy stops it prints its counters on stdout in one line: calls
 // forwarded, how many ended OK and how many failed (by code), and the
@@ -126,7 +126,7 @@ import (
 
 const (
 	name        = "retry-proxy"
-	defaultAddr = "127.0.0.1:50052"
+	defaultAddr = "127.0.0.1:50060"
 	// shutdownGrace is how long running calls get to finish after a signal;
 	// a forwarded stream can stay open for ever, so it must be bounded.
 	shutdownGrace = 5 * time.Second
@@ -265,7 +265,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	lis, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("--addr %s: %w", cfg.addr, err)
 	}
 	return serve(ctx, lis, cfg, stdout, stderr)
 }
@@ -304,6 +304,8 @@ func upstreamDialOptions(opts ...interceptors.Option) []grpc.DialOption {
 // forwarded too.
 func newProxyServer(p *proxy) *grpc.Server {
 	return grpc.NewServer(
+		// Stop waits for the handlers it cut off, so the stats line counts them.
+		grpc.WaitForHandlers(true),
 		grpc.ForceServerCodecV2(rawCodec{}),
 		grpc.UnknownServiceHandler(p.handle),
 	)

@@ -392,7 +392,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	lis, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("--addr %s: %w", cfg.addr, err)
 	}
 	return serve(ctx, lis, cfg, stdout, stderr)
 }
@@ -464,6 +464,8 @@ func serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.
 // under the guard's deadline cap and panic recovery.
 func newGRPCServer(guard *interceptors.Server, in *faultinject.Injector) *grpc.Server {
 	return grpc.NewServer(
+		// Stop waits for the handlers it cut off, so the stats line counts them.
+		grpc.WaitForHandlers(true),
 		grpc.ChainUnaryInterceptor(
 			onlyRouteGuideUnary(guard.UnaryServerInterceptor()),
 			onlyRouteGuideUnary(in.UnaryServerInterceptor())),
