@@ -24,11 +24,12 @@
 // It calls SayHello with the name, SayHelloStreamReply with the name
 // (three greetings come back), and SayHelloBidiStream with the name,
 // "Alice" and "Bob", one reply per request. Each call's line says how many
-// attempts it took:
+// attempts it took; against greeter-server --faults 'unavailable=30%'
+// --seed 1:
 //
 //	SayHello: "Hello world" (attempts: 2)
 //	SayHelloStreamReply: "Hello world", "Bonjour world", "Hola world" (attempts: 1)
-//	SayHelloBidiStream: "Hello world", "Hello Alice", "Hello Bob" (attempts: 1)
+//	SayHelloBidiStream: "Hello world", "Hello Alice", "Hello Bob" (attempts: 2)
 //
 // Against a fresh server with seeded faults the output is the same on every
 // run. The first call that fails even after its retries ends the command
