@@ -71,3 +71,13 @@ func (l *LineWriter) Printf(format string, args ...any) {
 	defer l.mu.Unlock()
 	_, _ = io.WriteString(l.w, line)
 }
+
+// Listen listens on TCP address addr, the value of the command's --addr; an
+// error names the flag.
+func Listen(addr string) (net.Listener, error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--addr %s: %w", addr, err)
+	}
+	return lis, nil
+}

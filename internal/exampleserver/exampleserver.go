@@ -17,14 +17,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/resilience-go/grpc-resilience/faultinject"
 	"github.com/resilience-go/grpc-resilience/internal/cli"
-	rstatus "github.com/resilience-go/grpc-resilience/status"
 )
 
 // shutdownGrace is how long running calls get to finish after a stop was
@@ -85,9 +83,9 @@ func (c Command) Run(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	lis, err := net.Listen("tcp", cfg.addr)
+	lis, err := cli.Listen(cfg.addr)
 	if err != nil {
-		return fmt.Errorf("--addr %s: %w", cfg.addr, err)
+		return err
 	}
 	return c.serve(ctx, lis, cfg, stdout, stderr)
 }
@@ -228,18 +226,7 @@ func onlyStream(prefix string, next grpc.StreamServerInterceptor) grpc.StreamSer
 func formatStats(s faultinject.Stats) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "calls=%d aborts=%d", s.Calls, s.Aborts)
-	if len(s.AbortsByCode) > 0 {
-		keys := make([]codes.Code, 0, len(s.AbortsByCode))
-		for k := range s.AbortsByCode {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = fmt.Sprintf("%s=%d", rstatus.Name(k), s.AbortsByCode[k])
-		}
-		fmt.Fprintf(&b, " (%s)", strings.Join(parts, " "))
-	}
+	b.WriteString(cli.CodeCounts(s.AbortsByCode))
 	fmt.Fprintf(&b, " delays=%d", s.Delays)
 	return b.String()
 }

@@ -260,3 +260,28 @@ func (o *Output) snapshot() (string, <-chan struct{}) {
 	defer o.mu.Unlock()
 	return o.buf.String(), o.changed
 }
+
+// Result is what a command run to its end by [Run] did.
+type Result struct {
+	Stdout, Stderr string
+	// Code is the exit status.
+	Code int
+}
+
+// Run runs bin with args to its end, for at most timeout, and returns what
+// it printed and its exit status. It fails the test if the command cannot
+// start, is killed, or runs out of time (then only it is killed).
+func Run(t testing.TB, timeout time.Duration, bin string, args ...string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && (!errors.As(err, &exit) || ctx.Err() != nil) {
+		t.Fatalf("%s %q = %v (context: %v), want it to run to its end", bin, args, err, ctx.Err())
+	}
+	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
+}

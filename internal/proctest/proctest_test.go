@@ -72,3 +72,11 @@ func TestWaitAfterExit(t *testing.T) {
 		t.Errorf("WaitStdout(b) = %q, want %q", got, "b")
 	}
 }
+
+// TestRun runs a command to its end and keeps its output and exit status.
+func TestRun(t *testing.T) {
+	got := Run(t, StartTimeout, "sh", "-c", "echo out; echo err >&2; exit 3")
+	if want := (Result{Stdout: "out\n", Stderr: "err\n", Code: 3}); got != want {
+		t.Errorf("Run(sh) = %+v, want %+v", got, want)
+	}
+}

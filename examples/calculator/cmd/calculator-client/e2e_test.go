@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,28 +44,6 @@ Multiply(65536, 65536) failed: OUT_OF_RANGE "Multiply(65536, 65536) = 4294967296
 Accumulate: 2 of 4 calls succeeded; their values sum to 12, the server's total
 `
 
-// clientRun is what one run of a command did.
-type clientRun struct {
-	stdout, stderr string
-	code           int
-}
-
-// runBinary runs bin with args to completion, bounded by clientTimeout.
-func runBinary(t *testing.T, bin string, args ...string) clientRun {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && (!errors.As(err, &exit) || ctx.Err() != nil) {
-		t.Fatalf("%s %q = %v (context: %v), want it to run to its end", bin, args, err, ctx.Err())
-	}
-	return clientRun{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
-}
-
 // outcome is one parsed line of calculator-client's output.
 type outcome struct {
 	method   string
@@ -108,17 +82,17 @@ func TestREADME(t *testing.T) {
 	clientBin := proctest.Build(t, clientPkg)
 	srv := proctest.StartServer(t, serverBin, "--faults", readmeFaults, "--seed", readmeSeed)
 
-	res := runBinary(t, clientBin, "--addr", srv.Addr)
-	if res.code != 0 {
-		t.Fatalf("calculator-client --addr %s = exit status %d, want 0; stderr:\n%s", srv.Addr, res.code, res.stderr)
+	res := proctest.Run(t, clientTimeout, clientBin, "--addr", srv.Addr)
+	if res.Code != 0 {
+		t.Fatalf("calculator-client --addr %s = exit status %d, want 0; stderr:\n%s", srv.Addr, res.Code, res.Stderr)
 	}
 	if err := srv.Stop(t, syscall.SIGTERM); err != nil {
 		t.Fatalf("calculator-server after SIGTERM = %v, want exit status 0; stderr:\n%s", err, srv.Stderr())
 	}
 
-	outcomes, summary := parseOutcomes(t, res.stdout)
+	outcomes, summary := parseOutcomes(t, res.Stdout)
 	if len(outcomes) != len(series) {
-		t.Fatalf("calculator-client printed %d call lines, want %d:\n%s", len(outcomes), len(series), res.stdout)
+		t.Fatalf("calculator-client printed %d call lines, want %d:\n%s", len(outcomes), len(series), res.Stdout)
 	}
 	var retriedOK, accumulateInternal, accumulateOK int
 	var sum, lastTotal int64
@@ -151,10 +125,10 @@ func TestREADME(t *testing.T) {
 		}
 	}
 	if retriedOK == 0 {
-		t.Errorf("no Add or Multiply took more than 1 attempt under %q; want some retried:\n%s", readmeFaults, res.stdout)
+		t.Errorf("no Add or Multiply took more than 1 attempt under %q; want some retried:\n%s", readmeFaults, res.Stdout)
 	}
 	if accumulateInternal == 0 {
-		t.Errorf("no Accumulate failed INTERNAL under %q; want some:\n%s", readmeFaults, res.stdout)
+		t.Errorf("no Accumulate failed INTERNAL under %q; want some:\n%s", readmeFaults, res.Stdout)
 	}
 	if lastTotal != sum {
 		t.Errorf("last Accumulate total = %d, want %d, the sum of the values that succeeded", lastTotal, sum)
@@ -184,7 +158,7 @@ func TestREADME(t *testing.T) {
 		t.Errorf("calculator-server faulted %d Accumulate attempts, want %d, one per failed call", faulted, accumulateInternal)
 	}
 
-	if diff := cmp.Diff(readmeOutput, res.stdout); diff != "" {
+	if diff := cmp.Diff(readmeOutput, res.Stdout); diff != "" {
 		t.Errorf("calculator-client --addr %s output mismatch with the README (-want +got):\n%s", srv.Addr, diff)
 	}
 }
@@ -206,14 +180,14 @@ func TestBadFlags(t *testing.T) {
 		{clientBin, []string{"--retry-times", "-3"}, []string{"calculator-client: ", "--retry-times", "-3"}},
 		{clientBin, []string{"--retry-interval", "fast"}, []string{"calculator-client: ", "-retry-interval", `"fast"`}},
 	} {
-		res := runBinary(t, tc.bin, tc.args...)
-		if res.code != 2 || strings.Count(res.stderr, "\n") != 1 || res.stdout != "" {
+		res := proctest.Run(t, clientTimeout, tc.bin, tc.args...)
+		if res.Code != 2 || strings.Count(res.Stderr, "\n") != 1 || res.Stdout != "" {
 			t.Errorf("%s %q = exit status %d, stdout %q, stderr %q; want 2, nothing, one line",
-				tc.bin, tc.args, res.code, res.stdout, res.stderr)
+				tc.bin, tc.args, res.Code, res.Stdout, res.Stderr)
 		}
 		for _, w := range tc.wantErr {
-			if !strings.Contains(res.stderr, w) {
-				t.Errorf("%s %q stderr = %q, want it to contain %q", tc.bin, tc.args, res.stderr, w)
+			if !strings.Contains(res.Stderr, w) {
+				t.Errorf("%s %q stderr = %q, want it to contain %q", tc.bin, tc.args, res.Stderr, w)
 			}
 		}
 	}

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,42 +33,20 @@ SayHelloStreamReply: "Hello world", "Bonjour world", "Hola world" (attempts: 1)
 SayHelloBidiStream: "Hello world", "Hello Alice", "Hello Bob" (attempts: 2)
 `
 
-// clientRun is what one run of a command did.
-type clientRun struct {
-	stdout, stderr string
-	code           int
-}
-
-// runBinary runs bin with args to completion, bounded by clientTimeout.
-func runBinary(t *testing.T, bin string, args ...string) clientRun {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && (!errors.As(err, &exit) || ctx.Err() != nil) {
-		t.Fatalf("%s %q = %v (context: %v), want it to run to its end", bin, args, err, ctx.Err())
-	}
-	return clientRun{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
-}
-
 func TestREADME(t *testing.T) {
 	serverBin := proctest.Build(t, serverPkg)
 	clientBin := proctest.Build(t, clientPkg)
 	srv := proctest.StartServer(t, serverBin, "--faults", readmeFaults, "--seed", readmeSeed)
 
-	res := runBinary(t, clientBin, "--addr", srv.Addr)
-	if res.code != 0 {
-		t.Fatalf("greeter-client --addr %s = exit status %d, want 0; stderr:\n%s", srv.Addr, res.code, res.stderr)
+	res := proctest.Run(t, clientTimeout, clientBin, "--addr", srv.Addr)
+	if res.Code != 0 {
+		t.Fatalf("greeter-client --addr %s = exit status %d, want 0; stderr:\n%s", srv.Addr, res.Code, res.Stderr)
 	}
-	if diff := cmp.Diff(readmeOutput, res.stdout); diff != "" {
+	if diff := cmp.Diff(readmeOutput, res.Stdout); diff != "" {
 		t.Errorf("greeter-client --addr %s output mismatch (-want +got):\n%s", srv.Addr, diff)
 	}
-	if res.stderr != "" {
-		t.Errorf("greeter-client --addr %s stderr = %q, want nothing", srv.Addr, res.stderr)
+	if res.Stderr != "" {
+		t.Errorf("greeter-client --addr %s stderr = %q, want nothing", srv.Addr, res.Stderr)
 	}
 
 	if err := srv.Stop(t, syscall.SIGTERM); err != nil {
@@ -104,14 +78,14 @@ func TestBadFlags(t *testing.T) {
 		{clientBin, []string{"--service-config", "/nonexistent/sc.json"}, []string{"greeter-client: ", "--service-config", "/nonexistent/sc.json"}},
 		{clientBin, []string{"--timeout", "-1s"}, []string{"greeter-client: ", "--timeout", "-1s"}},
 	} {
-		res := runBinary(t, tc.bin, tc.args...)
-		if res.code != 2 || strings.Count(res.stderr, "\n") != 1 || res.stdout != "" {
+		res := proctest.Run(t, clientTimeout, tc.bin, tc.args...)
+		if res.Code != 2 || strings.Count(res.Stderr, "\n") != 1 || res.Stdout != "" {
 			t.Errorf("%s %q = exit status %d, stdout %q, stderr %q; want 2, nothing, one line",
-				tc.bin, tc.args, res.code, res.stdout, res.stderr)
+				tc.bin, tc.args, res.Code, res.Stdout, res.Stderr)
 		}
 		for _, w := range tc.wantErr {
-			if !strings.Contains(res.stderr, w) {
-				t.Errorf("%s %q stderr = %q, want it to contain %q", tc.bin, tc.args, res.stderr, w)
+			if !strings.Contains(res.Stderr, w) {
+				t.Errorf("%s %q stderr = %q, want it to contain %q", tc.bin, tc.args, res.Stderr, w)
 			}
 		}
 	}

@@ -263,9 +263,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	lis, err := net.Listen("tcp", cfg.addr)
+	lis, err := cli.Listen(cfg.addr)
 	if err != nil {
-		return fmt.Errorf("--addr %s: %w", cfg.addr, err)
+		return err
 	}
 	return serve(ctx, lis, cfg, stdout, stderr)
 }

@@ -18,8 +18,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/resilience-go/grpc-resilience/internal/cli"
 	"github.com/resilience-go/grpc-resilience/retry"
-	rstatus "github.com/resilience-go/grpc-resilience/status"
 )
 
 // hopHeaders are the metadata keys that belong to one hop and are never
@@ -252,18 +252,7 @@ func (c *counters) String() string {
 	calls := c.calls.Load()
 	var b strings.Builder
 	fmt.Fprintf(&b, "calls=%d ok=%d failed=%d", calls, calls-c.failures, c.failures)
-	if len(c.byCode) > 0 {
-		keys := make([]codes.Code, 0, len(c.byCode))
-		for k := range c.byCode {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = fmt.Sprintf("%s=%d", rstatus.Name(k), c.byCode[k])
-		}
-		fmt.Fprintf(&b, " (%s)", strings.Join(parts, " "))
-	}
+	b.WriteString(cli.CodeCounts(c.byCode))
 	fmt.Fprintf(&b, " retries=%d hedges=%d", c.retries.Load(), c.hedges.Load())
 	return b.String()
 }

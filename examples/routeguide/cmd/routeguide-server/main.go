@@ -390,9 +390,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	lis, err := net.Listen("tcp", cfg.addr)
+	lis, err := cli.Listen(cfg.addr)
 	if err != nil {
-		return fmt.Errorf("--addr %s: %w", cfg.addr, err)
+		return err
 	}
 	return serve(ctx, lis, cfg, stdout, stderr)
 }
@@ -506,18 +506,7 @@ func onlyRouteGuideStream(next grpc.StreamServerInterceptor) grpc.StreamServerIn
 func formatStats(s faultinject.Stats, c faultinject.ConnStats, g interceptors.ServerStats) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "calls=%d aborts=%d", s.Calls, s.Aborts)
-	if len(s.AbortsByCode) > 0 {
-		keys := make([]codes.Code, 0, len(s.AbortsByCode))
-		for k := range s.AbortsByCode {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = fmt.Sprintf("%s=%d", rstatus.Name(k), s.AbortsByCode[k])
-		}
-		fmt.Fprintf(&b, " (%s)", strings.Join(parts, " "))
-	}
+	b.WriteString(cli.CodeCounts(s.AbortsByCode))
 	fmt.Fprintf(&b, " stream-aborts=%d delays=%d skipped=%d header-rejected=%d",
 		s.StreamAborts, s.Delays, s.Skipped, s.HeaderRejected)
 	fmt.Fprintf(&b, " conns=%d refused=%d reset=%d conn-delayed=%d cut=%d",
