@@ -235,9 +235,9 @@ func attemptContext(ctx context.Context, n int, perAttemptTimeout time.Duration)
 
 // decide asks the call's policy what to do after a failed attempt and tells
 // the observer.
-func (c *client) decide(ctx context.Context, o *options, call *retry.Call, method string, n int, start time.Time, err error, trailer metadata.MD, committed bool) retry.Decision {
+func (c *client) decide(ctx context.Context, o *options, call *retry.Call, method string, n int, start time.Time, err error, trailer metadata.MD, committed, unanswered bool) retry.Decision {
 	now := o.clock.Now()
-	d := call.Decide(ctx, now, retry.Outcome{Err: err, Trailer: trailer, Committed: committed})
+	d := call.Decide(ctx, now, retry.Outcome{Err: err, Trailer: trailer, Committed: committed, Unanswered: unanswered})
 	if o.observer != nil {
 		o.observer(ctx, retry.Event{
 			Method: method, Attempt: n, Code: status.Code(err), Err: err,

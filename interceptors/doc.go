@@ -38,6 +38,15 @@
 //     proto says idempotency_level = IDEMPOTENT or NO_SIDE_EFFECTS, or that an
 //     option declares idempotent. CANCELLED and the caller's own deadline are
 //     never retried.
+//   - Unanswered attempts: an attempt whose request went out but that got no
+//     status from the server (the connection was lost, a proxy answered with
+//     an HTTP error, the stream was reset) may have been acted on, whatever
+//     its code says: a lost connection reads UNAVAILABLE. Without a code
+//     list such an attempt is retried only for idempotent methods; the call
+//     stops with retry.Unanswered. An attempt that never left the client (no
+//     connection) is retried as its code says. A code list ([WithCodes], a
+//     service config's retryableStatusCodes) is followed as written, as
+//     grpc-go's retry does: list only codes that are safe for the method.
 //   - Deadline: the caller's deadline spans every attempt and every wait; a
 //     wait that would end past it is not started, and the call returns the
 //     last attempt's error at once.

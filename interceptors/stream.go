@@ -58,8 +58,8 @@ func (c *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err, trailer, ok := s.startAttemptLocked(); !ok {
-		s.settleLocked(err, trailer, false)
+	if end, ok := s.startAttemptLocked(); !ok {
+		s.settleLocked(end, false)
 	}
 	if s.done && s.finalErr != io.EOF {
 		return nil, s.finalErr
@@ -107,11 +107,23 @@ type retryStream struct {
 	finalErr  error // what RecvMsg returns once done: io.EOF after success
 }
 
+// streamEnd is how an attempt ended.
+type streamEnd struct {
+	err        error       // io.EOF for a call that ended well
+	trailer    metadata.MD // the server's, for its pushback; nil for none
+	unanswered bool        // see retry.Outcome.Unanswered
+}
+
+// endOf reads how cs, an attempt that went out, ended with err.
+func endOf(cs grpc.ClientStream, err error) streamEnd {
+	trailer := cs.Trailer()
+	return streamEnd{err: err, trailer: trailer, unanswered: err != io.EOF && unanswered(trailer)}
+}
+
 // startAttemptLocked begins an attempt: a new stream, then the replay of
 // every buffered message and the half-close. ok reports a running attempt;
-// otherwise err (io.EOF for a call that ended well) and trailer say how the
-// attempt ended.
-func (s *retryStream) startAttemptLocked() (err error, trailer metadata.MD, ok bool) {
+// otherwise end says how the attempt ended.
+func (s *retryStream) startAttemptLocked() (end streamEnd, ok bool) {
 	n := s.call.BeginAttempt()
 	actx, acancel := attemptContext(s.ctx, n, s.pol.PerAttemptTimeout)
 	s.curN = n
@@ -120,10 +132,11 @@ func (s *retryStream) startAttemptLocked() (err error, trailer metadata.MD, ok b
 	}
 	cs, err := s.streamer(actx, s.desc, s.cc, s.method, s.opts...)
 	if err != nil {
+		// The stream never left the client.
 		if acancel != nil {
 			acancel()
 		}
-		return err, nil, false
+		return streamEnd{err: err}, false
 	}
 	s.cur, s.curCancel = cs, acancel
 	s.gen++
@@ -133,33 +146,34 @@ func (s *retryStream) startAttemptLocked() (err error, trailer metadata.MD, ok b
 		snap, off = s.buf.next(off)
 		m, merr := snap.message()
 		if merr != nil {
-			return merr, nil, false
+			return streamEnd{err: merr}, false
 		}
 		serr := cs.SendMsg(m)
 		if serr == nil {
 			continue
 		}
 		if serr != io.EOF {
-			return serr, nil, false
+			return streamEnd{err: serr}, false
 		}
 		// The attempt ended during the replay.
 		if hdr, _ := cs.Header(); hdr != nil {
 			s.commitLocked()
-			return nil, nil, true
+			return streamEnd{}, true
 		}
-		return cs.RecvMsg(new(emptypb.Empty)), cs.Trailer(), false
+		return endOf(cs, cs.RecvMsg(new(emptypb.Empty))), false
 	}
 	if s.halfClose {
 		cs.CloseSend()
 	}
-	return nil, nil, true
+	return streamEnd{}, true
 }
 
 // settleLocked acts on the end of an uncommitted attempt: success ends the
 // call; a failure is retried as the policy says, on as many new attempts as
 // needed, or ends the call.
-func (s *retryStream) settleLocked(err error, trailer metadata.MD, committed bool) {
+func (s *retryStream) settleLocked(end streamEnd, committed bool) {
 	for {
+		err := end.err
 		if err == io.EOF {
 			s.succeedLocked()
 			return
@@ -168,7 +182,7 @@ func (s *retryStream) settleLocked(err error, trailer metadata.MD, committed boo
 			s.curCancel()
 			s.curCancel = nil
 		}
-		d := s.c.decide(s.ctx, s.o, &s.call, s.method, s.curN, s.curStart, err, trailer, committed || s.committed)
+		d := s.c.decide(s.ctx, s.o, &s.call, s.method, s.curN, s.curStart, err, end.trailer, committed || s.committed, end.unanswered)
 		if !d.Retry {
 			s.finishLocked(s.call.Err(err, d.Reason))
 			return
@@ -178,7 +192,7 @@ func (s *retryStream) settleLocked(err error, trailer metadata.MD, committed boo
 			return
 		}
 		var ok bool
-		if err, trailer, ok = s.startAttemptLocked(); ok {
+		if end, ok = s.startAttemptLocked(); ok {
 			return
 		}
 		committed = false
@@ -198,7 +212,7 @@ func (s *retryStream) settleEndedLocked(cs grpc.ClientStream) {
 		s.commitLocked()
 		return
 	}
-	s.settleLocked(err, cs.Trailer(), false)
+	s.settleLocked(endOf(cs, err), false)
 }
 
 // waitSettledLocked releases mu until the current attempt is settled.
@@ -349,7 +363,7 @@ func (s *retryStream) RecvMsg(m any) error {
 			continue
 		}
 		hdr, _ := cs.Header()
-		s.settleLocked(err, cs.Trailer(), hdr != nil)
+		s.settleLocked(endOf(cs, err), hdr != nil)
 	}
 }
 

@@ -24,6 +24,30 @@ type unaryState struct {
 
 var unaryStates = sync.Pool{New: func() any { return new(unaryState) }}
 
+// notSentKey is the one key of notSent. It cannot be a received header
+// name: grpc-go lower-cases those, and HTTP/2 forbids NUL in them.
+const notSentKey = "\x00not-sent"
+
+// notSent is the trailer a unary attempt starts with: grpc-go replaces it
+// only for an attempt that got a transport stream, so an attempt that
+// still holds it never left the client (no connection, or the pick
+// failed). It is never written to.
+var notSent = metadata.MD{notSentKey: nil}
+
+func isNotSent(trailer metadata.MD) bool {
+	_, ok := trailer[notSentKey]
+	return ok
+}
+
+// unanswered reports whether an attempt that went out and failed got no
+// answer from the server, from its trailer: a server's status always comes
+// with HTTP/2 trailers, and those of a call that had no response header (a
+// "Trailers-Only" response) carry content-type, which grpc-go keeps in the
+// trailer; so an empty trailer of an uncommitted attempt means the status
+// was made by the client's transport: a lost connection, a reset stream, an
+// HTTP error from a proxy, or the attempt's own deadline.
+func unanswered(trailer metadata.MD) bool { return len(trailer) == 0 }
+
 func (c *client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) (err error) {
 	o, opts, override := c.callOptions(opts)
 	if o.deadlineMargin > 0 {
@@ -83,12 +107,14 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 
 	for {
 		n := call.BeginAttempt()
+		// grpc-go sets the header and trailer only for an attempt that got
+		// a stream; notSent stays for one that never left the client.
 		actx, acancel := attemptContext(ctx, n, pol.PerAttemptTimeout)
 		var start time.Time // only the observer needs it
 		if o.observer != nil {
 			start = o.clock.Now()
 		}
-		st.header, st.trailer = nil, nil
+		st.header, st.trailer = nil, notSent
 		err := invoker(actx, method, req, reply, cc, attemptOpts...)
 		if acancel != nil {
 			acancel()
@@ -97,7 +123,11 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 			c.succeeded(ctx, o, th, method, n, start)
 			return nil
 		}
-		d := c.decide(ctx, o, call, method, n, start, err, st.trailer, st.header != nil)
+		sent := !isNotSent(st.trailer)
+		if !sent {
+			st.trailer = nil
+		}
+		d := c.decide(ctx, o, call, method, n, start, err, st.trailer, st.header != nil, sent && unanswered(st.trailer))
 		if !d.Retry {
 			return call.Err(err, d.Reason)
 		}

@@ -29,9 +29,13 @@ const (
 	// Committed: a response header or message had arrived (or the replay
 	// buffer overflowed), so a retry could duplicate or lose messages.
 	Committed
+	// Unanswered: the request went out and no answer came back (the
+	// connection was lost), so the server may have acted on it; under the
+	// default code set only idempotent methods are retried after that.
+	Unanswered
 )
 
-var reasonNames = [...]string{"succeeded", "exhausted", "non-retryable", "throttled", "pushback", "deadline", "canceled", "committed"}
+var reasonNames = [...]string{"succeeded", "exhausted", "non-retryable", "throttled", "pushback", "deadline", "canceled", "committed", "unanswered"}
 
 // String returns the reason in lower case, e.g. "exhausted".
 func (r StopReason) String() string {
@@ -51,11 +55,13 @@ var (
 	ErrDeadline     = errors.New("retry: deadline")
 	ErrCanceled     = errors.New("retry: canceled")
 	ErrCommitted    = errors.New("retry: call committed")
+	ErrUnanswered   = errors.New("retry: request unanswered, method not idempotent")
 )
 
 var sentinels = map[StopReason]error{
 	Exhausted: ErrExhausted, NonRetryable: ErrNonRetryable, Throttled: ErrThrottled,
 	PushbackStop: ErrPushback, Deadline: ErrDeadline, Canceled: ErrCanceled, Committed: ErrCommitted,
+	Unanswered: ErrUnanswered,
 }
 
 // Error is the error of a call that failed under a retry policy. It keeps the

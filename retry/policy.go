@@ -110,6 +110,16 @@ type Outcome struct {
 	// Committed reports that a response header or message arrived, or that
 	// the call can no longer be replayed.
 	Committed bool
+	// Unanswered reports that the attempt's request went out but no status
+	// came back from the server: the connection was lost, or the client's
+	// transport ended the attempt. Err's code was then made by the client,
+	// and the server may have acted on the request, whatever the code says
+	// (a lost connection reads UNAVAILABLE). Under the default code set
+	// (no Codes, no RetryIf) such an attempt is retried only for an
+	// Idempotent method; an explicit code list is followed as written, as
+	// grpc-go's retry does. False for an attempt that never left the client
+	// (no connection) or that the server answered.
+	Unanswered bool
 }
 
 // Decision is what to do after a failed attempt.
@@ -132,6 +142,8 @@ type Decision struct {
 // fired); a committed call stops
 // (Committed); a pushback that says stop stops (PushbackStop, and counts as a
 // throttle failure); a code the policy does not retry stops (NonRetryable);
+// an Unanswered attempt of a method not known to be idempotent stops under
+// the default code set (Unanswered);
 // a retryable failure takes a throttle token and stops when throttled
 // (Throttled); no attempts left stops (Exhausted). The wait is the server's
 // pushback if it gave one (restarting the backoff sequence) or the next
@@ -158,6 +170,9 @@ func (c *Call) Decide(ctx context.Context, now time.Time, o Outcome) Decision {
 	}
 	if !c.p.Retryable(st.Code()) {
 		return Decision{Reason: NonRetryable, Pushback: pb}
+	}
+	if o.Unanswered && !c.p.Idempotent && c.p.RetryIf == nil && len(c.p.Codes) == 0 {
+		return Decision{Reason: Unanswered, Pushback: pb}
 	}
 	if c.p.Throttle.Failure() {
 		return Decision{Reason: Throttled, Pushback: pb}

@@ -362,6 +362,12 @@ func TestDecideStops(t *testing.T) {
 		{"pushback past deadline", soon, Policy{MaxAttempts: 5}, Outcome{Err: unavailable, Trailer: pushback("2147483647")}, false, 2147483647 * time.Millisecond, Deadline},
 		{"backoff within deadline", soon, Policy{MaxAttempts: 5, Backoff: Fixed(50*time.Millisecond, 0)}, Outcome{Err: unavailable}, true, 50 * time.Millisecond, Succeeded},
 		{"no retries", context.Background(), Policy{MaxAttempts: 1}, Outcome{Err: unavailable}, false, 0, Exhausted},
+		{"unanswered, not idempotent", context.Background(), Policy{MaxAttempts: 5}, Outcome{Err: unavailable, Unanswered: true}, false, 0, Unanswered},
+		{"unanswered, idempotent", context.Background(), Policy{MaxAttempts: 5, Idempotent: true}, Outcome{Err: unavailable, Unanswered: true}, true, 0, Succeeded},
+		{"unanswered, listed code", context.Background(), Policy{MaxAttempts: 5, Codes: []codes.Code{codes.Unavailable}}, Outcome{Err: unavailable, Unanswered: true}, true, 0, Succeeded},
+		{"unanswered, RetryIf", context.Background(), Policy{MaxAttempts: 5, RetryIf: func(codes.Code) bool { return true }}, Outcome{Err: unavailable, Unanswered: true}, true, 0, Succeeded},
+		{"unanswered, code not retryable", context.Background(), Policy{MaxAttempts: 5}, Outcome{Err: status.Error(codes.Internal, "x"), Unanswered: true}, false, 0, NonRetryable},
+		{"unanswered, no attempts left", context.Background(), Policy{MaxAttempts: 1, Idempotent: true}, Outcome{Err: unavailable, Unanswered: true}, false, 0, Exhausted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
