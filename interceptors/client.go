@@ -28,6 +28,7 @@ type client struct {
 	throttles sync.Map // target -> *retry.Throttle
 	protoIdem sync.Map // full method -> bool
 	latency   sync.Map // full method -> *latencies, for adaptive hedging delays
+	replay    replayBudgets
 }
 
 // plan is how the calls of one method run.

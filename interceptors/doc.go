@@ -51,10 +51,15 @@
 //     wait that would end past it is not started, and the call returns the
 //     last attempt's error at once.
 //   - Commit: once a response header or message arrived, Context was called
-//     on a stream, or the replay buffer (256 KiB by default) overflowed, the
-//     call is committed and never retried. Before that, a stream call keeps
-//     every message sent and the half-close, and replays them on the next
-//     attempt: the caller never sees a duplicated or missing message.
+//     on a stream, or the replay buffer overflowed, the call is committed
+//     and never retried. Before that, a stream call keeps every message sent
+//     and the half-close, and replays them on the next attempt: the caller
+//     never sees a duplicated or missing message.
+//   - Memory: a stream call's replay buffer never grows past
+//     [WithMaxReplayBytes] (256 KiB by default), and the buffers of the
+//     calls on one connection together never past [WithMaxConnReplayBytes]
+//     (16 MiB by default). A call that would pass either commits instead:
+//     past the limits, calls lose their retries, never their data.
 //   - Pushback: grpc-retry-pushback-ms (or a google.rpc.RetryInfo detail)
 //     sets the next wait exactly; a negative, malformed or repeated value
 //     stops retrying.

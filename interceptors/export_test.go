@@ -66,3 +66,22 @@ func ReplayBuffer(cs grpc.ClientStream) (capacity, used, msgs int, ok bool) {
 	defer s.mu.Unlock()
 	return cap(s.buf.arena), len(s.buf.arena), s.buf.len(), true
 }
+
+// DialOptionsWithShare is DialOptions, plus a func that reports the replay
+// memory the interceptors' calls hold now, over every connection, and the
+// most one connection held at once.
+func DialOptionsWithShare(opts ...Option) ([]grpc.DialOption, func() (used, peak int)) {
+	c := newClient(opts)
+	return []grpc.DialOption{
+			grpc.WithChainUnaryInterceptor(c.unary),
+			grpc.WithChainStreamInterceptor(c.stream),
+			grpc.WithDisableRetry(),
+		}, func() (used, peak int) {
+			c.replay.mu.Lock()
+			defer c.replay.mu.Unlock()
+			for _, n := range c.replay.used {
+				used += n
+			}
+			return used, c.replay.peak
+		}
+}

@@ -97,6 +97,7 @@ func (c *client) newHedgeStream(ctx context.Context, o *options, p *plan, th *re
 	s.cond.L = &s.mu
 	s.opts, s.addrs = splitCallOptions(opts)
 	s.ctx, s.cancel = callContext(ctx, p)
+	s.buf.bind(&c.replay, cc, o.maxConnReplay, s.ctx, &s.mu)
 	s.hctx, s.cancelAll = context.WithCancel(s.ctx)
 	s.sch = c.newHedgeSchedule(s.ctx, o, p.hedge, th, method)
 	s.sch.launch = s.launch

@@ -652,7 +652,19 @@ func TestHedgeStreamRaces(t *testing.T) {
 // returned, with no hedge.
 func TestHedgeStreamContextCommits(t *testing.T) {
 	s := newScript(codes.Unavailable, codes.OK)
-	srv := startScript(t, s)
+	// The first attempt fails only once Context was called: a failure
+	// before it would send the next hedge at once, as it should.
+	called := make(chan struct{})
+	h := s.handlers()
+	list := h.ListFeatures
+	h.ListFeatures = func(r *pb.Rectangle, stream grpc.ServerStreamingServer[pb.Feature]) error {
+		select {
+		case <-called:
+		case <-stream.Context().Done():
+		}
+		return list(r, stream)
+	}
+	srv := stubserver.Start(t, h)
 	client := pbClient(srv.Dial(t, interceptors.DialOptions(interceptors.WithHedging(3, time.Hour, codes.Unavailable))...))
 	stream, err := client.ListFeatures(testContext(t), &pb.Rectangle{})
 	if err != nil {
@@ -661,6 +673,7 @@ func TestHedgeStreamContextCommits(t *testing.T) {
 	if stream.Context() == nil {
 		t.Fatal("Context() = nil")
 	}
+	close(called)
 	_, err = stream.Recv()
 	if status.Code(err) != codes.Unavailable || !errors.Is(err, retry.ErrCommitted) || s.Attempts() != 1 {
 		t.Errorf("Recv = %v after %d attempts, want UNAVAILABLE, ErrCommitted, 1 attempt", err, s.Attempts())

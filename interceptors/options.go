@@ -14,6 +14,11 @@ import (
 // before it commits.
 const defaultMaxReplayBytes = 256 << 10
 
+// defaultMaxConnReplayBytes bounds what the stream calls on one connection
+// keep for replay together: 16 MiB, grpc-java's default for the same A6
+// "per-channel" limit.
+const defaultMaxConnReplayBytes = 16 << 20
+
 // Option configures the client interceptors. Every Option is also a
 // grpc.CallOption: passed to one call, it overrides the interceptor's
 // setting for that call only. When an option is given twice, the last one
@@ -37,13 +42,14 @@ type options struct {
 	idempotent        *bool
 	idempotentMethods map[string]bool
 	maxReplayBytes    int
+	maxConnReplay     int // < 0: no limit
 	observer          retry.Observer
 	disabled          bool
 	clock             clock
 }
 
 func defaultOptions() options {
-	return options{maxReplayBytes: defaultMaxReplayBytes, clock: realClock{}}
+	return options{maxReplayBytes: defaultMaxReplayBytes, maxConnReplay: defaultMaxConnReplayBytes, clock: realClock{}}
 }
 
 // WithServiceConfig makes the interceptors follow the gRFC A6 retry policies,
@@ -193,6 +199,30 @@ func WithIdempotentMethods(fullMethods ...string) Option {
 // Default: 256 KiB.
 func WithMaxReplayBytes(n int) Option {
 	return Option{apply: func(o *options) { o.maxReplayBytes = max(n, 0) }}
+}
+
+// WithMaxConnReplayBytes bounds the replay memory that all the stream calls
+// in flight on one grpc.ClientConn hold together, as gRFC A6's per-channel
+// buffer limit does: n bytes of replay buffers (their capacity, as counted
+// by [WithMaxReplayBytes]) across the calls through these interceptors. A
+// call's buffer takes what it grows by from the connection's share and gives
+// it all back when the call commits or ends; the share of a call whose
+// caller cancelled its context and left the stream is reclaimed when the
+// connection runs short, or in a periodic sweep. A call whose buffer cannot grow because the connection's share
+// is spent commits at that point, exactly as when its own limit is reached:
+// it carries on, unretried from then on, rather than hold more memory. So
+// under load the calls past the limit lose their retries, never their data,
+// and memory stays bounded: per connection n bytes, per call the
+// WithMaxReplayBytes limit. n = 0 commits every stream call at its first
+// message; a negative n means no limit per connection.
+//
+// Unary calls keep no replay buffer (grpc-go holds the request) and are not
+// counted. The share is per connection and per interceptor: calls on two
+// connections, or through two sets of interceptors, have a share each.
+//
+// Default: 16 MiB.
+func WithMaxConnReplayBytes(n int) Option {
+	return Option{apply: func(o *options) { o.maxConnReplay = max(n, -1) }}
 }
 
 // WithObserver calls obs after every attempt of every call.

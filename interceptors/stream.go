@@ -55,6 +55,7 @@ func (c *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cli
 		s.pol.Throttle = th
 	}
 	s.call = retry.NewCall(&s.pol)
+	s.buf.bind(&c.replay, cc, o.maxConnReplay, s.ctx, &s.mu)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
