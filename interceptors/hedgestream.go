@@ -97,7 +97,9 @@ func (c *client) newHedgeStream(ctx context.Context, o *options, p *plan, th *re
 	s.cond.L = &s.mu
 	s.opts, s.addrs = splitCallOptions(opts)
 	s.ctx, s.cancel = callContext(ctx, p)
-	s.buf.bind(&c.replay, cc, o.maxConnReplay, s.ctx, &s.mu)
+	// Never reclaimed: the coordinator resets buf when ctx ends, and the
+	// senders' offsets into it must not see it emptied before that.
+	s.buf.bind(&c.replay, cc, o.maxConnReplay, s.ctx, nil)
 	s.hctx, s.cancelAll = context.WithCancel(s.ctx)
 	s.sch = c.newHedgeSchedule(s.ctx, o, p.hedge, th, method)
 	s.sch.launch = s.launch

@@ -54,7 +54,7 @@ type replayBuffer struct {
 	cc        *grpc.ClientConn
 	connLimit int             // the connection's share
 	ctx       context.Context // the call's: once it ends, the share may be reclaimed
-	mu        *sync.Mutex     // the owner's lock, which guards the buffer
+	mu        *sync.Mutex     // the owner's lock, which guards the buffer; nil: never reclaimed
 }
 
 // replayBudgets is the replay memory that the stream calls through one set
@@ -114,7 +114,7 @@ func (rb *replayBudgets) take(b *replayBuffer, n int) bool {
 // take holds its own lock), and its share comes back when it finishes.
 func (rb *replayBudgets) reclaimLocked(cc *grpc.ClientConn) {
 	for h := range rb.holders {
-		if (cc != nil && h.cc != cc) || h.ctx.Err() == nil || !h.mu.TryLock() {
+		if h.mu == nil || (cc != nil && h.cc != cc) || h.ctx.Err() == nil || !h.mu.TryLock() {
 			continue
 		}
 		// An ended context ends the call at its next step, before any
@@ -137,7 +137,9 @@ func (rb *replayBudgets) giveLocked(b *replayBuffer) {
 }
 
 // bind makes b draw on the share of limit bytes that rb keeps for cc; ctx
-// is the call's context and mu the lock its owner holds whenever it uses b.
+// is the call's context and mu the lock its owner holds whenever it uses b;
+// a nil mu keeps b from being reclaimed, for an owner that resets b itself
+// when ctx ends.
 // A negative limit leaves b unbound: with no limit there is nothing to
 // count, and no reason to keep a registry. Call it before the first add.
 func (b *replayBuffer) bind(rb *replayBudgets, cc *grpc.ClientConn, limit int, ctx context.Context, mu *sync.Mutex) {
