@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/resilience-go/grpc-resilience/cmd/grpc-chaos/internal/report"
+	"github.com/resilience-go/grpc-resilience/faultinject/admin"
 	"github.com/resilience-go/grpc-resilience/faultinject/adminpb"
 	"github.com/resilience-go/grpc-resilience/internal/proctest"
 )
@@ -55,16 +59,18 @@ var fleetKinds = []string{"unary", "server-stream", "client-stream", "bidi"}
 // Success must stay at 99.9% or more in every row.
 func TestFleetOneServerStopped(t *testing.T) {
 	bin := proctest.Build(t, routeGuideServerPkg)
+	token, tokenFile := fleetAdminToken(t)
 	servers := make([]*proctest.Server, 3)
 	admins := make([]adminpb.FaultAdminClient, 3)
 	addrs := make([]string, 3)
 	for i := range servers {
-		servers[i] = proctest.StartServer(t, bin, "--faults", fleetFaults, "--seed", strconv.Itoa(i+1), "--admin")
+		servers[i] = proctest.StartServer(t, bin, "--faults", fleetFaults, "--seed", strconv.Itoa(i+1), "--admin", "--admin-token-file", tokenFile)
 		addrs[i] = servers[i].Addr
 	}
 	var conn2 *grpc.ClientConn
 	for i, s := range servers {
-		conn, err := grpc.NewClient(s.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(s.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(admin.InsecureBearerToken(token)))
 		if err != nil {
 			t.Fatalf("grpc.NewClient(%q) = %v, want nil", s.Addr, err)
 		}
@@ -153,10 +159,11 @@ func TestFleetOneServerStopped(t *testing.T) {
 // or more in every row.
 func TestFleetOneServerDown(t *testing.T) {
 	bin := proctest.Build(t, routeGuideServerPkg)
+	token, tokenFile := fleetAdminToken(t)
 	servers := make([]*proctest.Server, 3)
 	addrs := make([]string, 3)
 	for i := range servers {
-		servers[i] = proctest.StartServer(t, bin, "--faults", fleetFaults, "--seed", strconv.Itoa(11+i), "--admin")
+		servers[i] = proctest.StartServer(t, bin, "--faults", fleetFaults, "--seed", strconv.Itoa(11+i), "--admin", "--admin-token-file", tokenFile)
 		addrs[i] = servers[i].Addr
 	}
 	stats2 := stopFleetServer(t, servers[1])
@@ -174,7 +181,8 @@ func TestFleetOneServerDown(t *testing.T) {
 
 	var seen [3]uint64
 	for _, i := range []int{0, 2} {
-		conn, err := grpc.NewClient(addrs[i], grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(addrs[i], grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(admin.InsecureBearerToken(token)))
 		if err != nil {
 			t.Fatalf("grpc.NewClient(%q) = %v, want nil", addrs[i], err)
 		}
@@ -239,6 +247,20 @@ func fleetStatsCalls(t *testing.T, line string) uint64 {
 	}
 	t.Fatalf("stats line %q has no calls=, want one", line)
 	return 0
+}
+
+// fleetAdminToken returns a fresh admin token and the path of a file of
+// t.TempDir() that holds it, for routeguide-server's --admin-token-file.
+// The servers listen on 127.0.0.1, so clients send it in plaintext, with
+// admin.InsecureBearerToken.
+func fleetAdminToken(t *testing.T) (token, path string) {
+	t.Helper()
+	token = rand.Text()
+	path = filepath.Join(t.TempDir(), "admin-token")
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatalf("os.WriteFile(%s) = %v, want nil", path, err)
+	}
+	return token, path
 }
 
 // fleetCalls returns the route guide calls a server's injector has seen,

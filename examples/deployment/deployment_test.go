@@ -2,9 +2,12 @@ package deployment
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
+	"github.com/resilience-go/grpc-resilience/faultinject/admin"
 	"github.com/resilience-go/grpc-resilience/faultinject/adminpb"
 	"github.com/resilience-go/grpc-resilience/interceptors"
 	"github.com/resilience-go/grpc-resilience/internal/proctest"
@@ -51,15 +55,23 @@ const retryConfig = `{
   }]
 }`
 
+// adminToken is the admin service's token in every server the tests start;
+// adminCalls sends it.
+var adminToken = rand.Text()
+
 // startServers builds routeguide-server and starts one process per entry
 // of faults (a --faults spec each, "" for none), with the admin service on
-// and seeds 1, 2, 3, ...
+// for adminToken and seeds 1, 2, 3, ...
 func startServers(t *testing.T, faults ...string) []*proctest.Server {
 	t.Helper()
 	bin := proctest.Build(t, routeGuideServerPkg)
+	tokenFile := filepath.Join(t.TempDir(), "admin-token")
+	if err := os.WriteFile(tokenFile, []byte(adminToken+"\n"), 0o600); err != nil {
+		t.Fatalf("os.WriteFile(%s) = %v, want nil", tokenFile, err)
+	}
 	servers := make([]*proctest.Server, len(faults))
 	for i, f := range faults {
-		servers[i] = proctest.StartServer(t, bin, "--faults", f, "--seed", fmt.Sprint(i+1), "--admin")
+		servers[i] = proctest.StartServer(t, bin, "--faults", f, "--seed", fmt.Sprint(i+1), "--admin", "--admin-token-file", tokenFile)
 	}
 	return servers
 }
@@ -118,10 +130,11 @@ func libraryClient(t *testing.T, target string, cfg string, extra ...grpc.DialOp
 }
 
 // adminCalls returns the route guide calls the server's fault injector has
-// seen, read through its admin service (directly, not through a proxy).
+// seen, read through its admin service (directly, not through a proxy, over
+// loopback: the token may go in plaintext).
 func adminCalls(t *testing.T, s *proctest.Server) uint64 {
 	t.Helper()
-	conn := dial(t, s.Addr)
+	conn := dial(t, s.Addr, grpc.WithPerRPCCredentials(admin.InsecureBearerToken(adminToken)))
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
 	st, err := adminpb.NewFaultAdminClient(conn).GetStats(ctx, &adminpb.GetStatsRequest{})

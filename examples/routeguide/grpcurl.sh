@@ -13,6 +13,14 @@
 # The server's log (the startup line, every fault injected, the final stats)
 # is printed at the end.
 #
+# The server also runs with its fault admin service (--admin), which serves
+# only callers holding a token: the script makes a fresh random token in a
+# file of its own (--admin-token-file; do not pass --admin or
+# --admin-token-file yourself), calls FaultAdmin/GetStats without the token
+# (refused: Unauthenticated), then with it. The token reaches grpcurl
+# through the environment (-expand-headers), never through a command line,
+# and is never printed.
+#
 # Needs grpcurl on PATH or in $(go env GOPATH)/bin:
 #
 #   go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
@@ -34,6 +42,7 @@ fi
 
 work=$(mktemp -d)
 pid=""
+admin=grpcresilience.faultinject.v1.FaultAdmin
 stop() {
   if [ -n "$pid" ]; then
     kill -TERM "$pid" 2>/dev/null || true
@@ -55,7 +64,11 @@ trap stop EXIT
 echo "== build"
 go build -o "$work/routeguide-server" ./examples/routeguide/cmd/routeguide-server
 
-"$work/routeguide-server" --port 0 "$@" >"$work/stdout" 2>"$work/stderr" &
+# 32 random bytes in hex, in a file only this user can read.
+(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$work/admin-token")
+
+"$work/routeguide-server" --port 0 --admin --admin-token-file "$work/admin-token" "$@" \
+  >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 
 # The first stdout line is "routeguide-server: listening on ADDR seed=N ...";
@@ -85,3 +98,11 @@ run -plaintext -d '{"service":"routeguide.RouteGuide"}' "$addr" grpc.health.v1.H
 # feature: the server answers with the point and no name.
 run -plaintext -d '{"latitude":101203450,"longitude":-398765430}' "$addr" routeguide.RouteGuide/GetFeature
 run -plaintext -d '{"latitude":409146138,"longitude":-746188906}' "$addr" routeguide.RouteGuide/GetFeature
+# The admin service refuses a caller without the token, and answers one with
+# it. -rpc-header sends the token with the call only, not with the
+# reflection requests; the single quotes keep ${ADMIN_TOKEN} for grpcurl to
+# expand.
+run -plaintext "$addr" "$admin/GetStats"
+# shellcheck disable=SC2016
+ADMIN_TOKEN=$(cat "$work/admin-token") run -plaintext -expand-headers \
+  -rpc-header 'authorization: Bearer ${ADMIN_TOKEN}' "$addr" "$admin/GetStats"

@@ -20,6 +20,7 @@ type Option func(*options)
 
 type options struct {
 	listener *faultinject.Listener
+	auth     authOptions
 }
 
 // WithListener attaches the fault listener that the server accepts
@@ -37,8 +38,9 @@ func WithListener(l *faultinject.Listener) Option {
 // optional listener.
 type server struct {
 	adminpb.UnimplementedFaultAdminServer
-	in  *faultinject.Injector
-	lis *faultinject.Listener // nil without WithListener
+	auth *authenticator
+	in   *faultinject.Injector
+	lis  *faultinject.Listener // nil without WithListener
 
 	// mu makes each SetRules one change, and each GetRules one reading,
 	// across the injector and the listener.
@@ -47,28 +49,46 @@ type server struct {
 
 // NewServer returns the FaultAdmin service for in, to register on a
 // grpc.Server by hand (adminpb.RegisterFaultAdminServer) or to call in
-// process. With a nil in, every method returns FAILED_PRECONDITION.
-func NewServer(in *faultinject.Injector, opts ...Option) adminpb.FaultAdminServer {
+// process. Every method first checks the caller's credentials, as the
+// authentication options say (see the package documentation): with none of
+// them, every call is refused with UNAUTHENTICATED. With a nil in, every
+// method of an authenticated caller returns FAILED_PRECONDITION.
+//
+// It returns an error, naming the option, when an option's value is
+// invalid ([WithBearerToken], [WithClientCertificate]) or when
+// [WithoutAuthentication] is given with another authentication option.
+func NewServer(in *faultinject.Injector, opts ...Option) (adminpb.FaultAdminServer, error) {
 	var o options
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
 		}
 	}
-	return &server{in: in, lis: o.listener}
+	auth, err := newAuthenticator(o.auth)
+	if err != nil {
+		return nil, err
+	}
+	return &server{auth: auth, in: in, lis: o.listener}, nil
 }
 
-// Register registers the FaultAdmin service for in on s. Only servers under
-// test, or a separate port, should have it: see the package documentation.
-func Register(s grpc.ServiceRegistrar, in *faultinject.Injector, opts ...Option) {
-	adminpb.RegisterFaultAdminServer(s, NewServer(in, opts...))
+// Register registers the FaultAdmin service for in on s, as [NewServer]
+// builds it; on an error it registers nothing. Only servers under test, or
+// a separate port, should have it: see the package documentation.
+func Register(s grpc.ServiceRegistrar, in *faultinject.Injector, opts ...Option) error {
+	srv, err := NewServer(in, opts...)
+	if err != nil {
+		return err
+	}
+	adminpb.RegisterFaultAdminServer(s, srv)
+	return nil
 }
 
 // Exempt returns an interceptor that passes calls to the FaultAdmin service
 // straight to their handler and every other call to next. Wrap an injector's
 // unary interceptor with it so that rules matching every method cannot fail
 // the calls meant to change them, nor count them in the injector's Stats.
-// A nil next passes every call straight to its handler.
+// A nil next passes every call straight to its handler. Exempt does not
+// bypass authentication: the service checks its callers itself.
 func Exempt(next grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
 	prefix := "/" + adminpb.FaultAdmin_ServiceDesc.ServiceName + "/"
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -83,7 +103,10 @@ func Exempt(next grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
 var errNoInjector = status.Error(codes.FailedPrecondition, "admin: the server has no fault injector")
 
 // GetStats returns the injector's counters and the listener's.
-func (s *server) GetStats(context.Context, *adminpb.GetStatsRequest) (*adminpb.GetStatsResponse, error) {
+func (s *server) GetStats(ctx context.Context, _ *adminpb.GetStatsRequest) (*adminpb.GetStatsResponse, error) {
+	if err := s.auth.check(ctx); err != nil {
+		return nil, err
+	}
 	if s.in == nil {
 		return nil, errNoInjector
 	}
@@ -115,7 +138,10 @@ func (s *server) GetStats(context.Context, *adminpb.GetStatsRequest) (*adminpb.G
 }
 
 // GetRules returns the rules in force.
-func (s *server) GetRules(context.Context, *adminpb.GetRulesRequest) (*adminpb.Rules, error) {
+func (s *server) GetRules(ctx context.Context, _ *adminpb.GetRulesRequest) (*adminpb.Rules, error) {
+	if err := s.auth.check(ctx); err != nil {
+		return nil, err
+	}
 	if s.in == nil {
 		return nil, errNoInjector
 	}
@@ -126,7 +152,10 @@ func (s *server) GetRules(context.Context, *adminpb.GetRulesRequest) (*adminpb.R
 
 // SetRules replaces the rules, the connection faults or both, all or
 // nothing, and returns what is then in force.
-func (s *server) SetRules(_ context.Context, req *adminpb.SetRulesRequest) (*adminpb.Rules, error) {
+func (s *server) SetRules(ctx context.Context, req *adminpb.SetRulesRequest) (*adminpb.Rules, error) {
+	if err := s.auth.check(ctx); err != nil {
+		return nil, err
+	}
 	if s.in == nil {
 		return nil, errNoInjector
 	}

@@ -271,11 +271,14 @@ func TestGetRulesNoTextForm(t *testing.T) {
 	}
 }
 
-// A server for a nil injector answers FAILED_PRECONDITION, in process and
-// over the wire, and never panics.
+// A server for a nil injector answers FAILED_PRECONDITION to an
+// authenticated caller, in process and over the wire, and never panics.
 func TestNilInjector(t *testing.T) {
 	ctx := testContext(t)
-	srv := admin.NewServer(nil)
+	srv, err := admin.NewServer(nil, admin.WithoutAuthentication())
+	if err != nil {
+		t.Fatalf("NewServer(nil, WithoutAuthentication()) = %v, want nil error", err)
+	}
 	calls := []struct {
 		name string
 		call func(adminpb.FaultAdminServer) error
@@ -299,11 +302,15 @@ func TestNilInjector(t *testing.T) {
 		}
 	}
 
+	var registerErr error
 	ss := stubserver.Start(t, stubserver.Handlers{}, stubserver.WithRegister(func(r grpc.ServiceRegistrar) {
-		admin.Register(r, nil)
-	}))
+		registerErr = admin.Register(r, nil, admin.WithBearerToken(testToken))
+	}), stubserver.WithDialOptions(grpc.WithPerRPCCredentials(admin.InsecureBearerToken(testToken))))
+	if registerErr != nil {
+		t.Fatalf("Register(s, nil, WithBearerToken) = %v, want nil error", registerErr)
+	}
 	client := adminpb.NewFaultAdminClient(ss.Conn())
-	_, err := client.GetStats(ctx, &adminpb.GetStatsRequest{})
+	_, err = client.GetStats(ctx, &adminpb.GetStatsRequest{})
 	if got := status.Code(err); got != codes.FailedPrecondition {
 		t.Errorf("GetStats() on Register(s, nil) = %v, want code %v", err, codes.FailedPrecondition)
 	}

@@ -20,8 +20,13 @@ import (
 )
 
 // A chaos run turns faults on in a running server, reads what they did, and
-// turns them off again, all through the admin service.
+// turns them off again, all through the admin service, which serves only
+// callers holding its token.
 func Example() {
+	// The token would come from a secret store or a file, never from the
+	// code or the command line.
+	const token = "example-token-7d3f9b2e"
+
 	// The server under test: a route guide behind a fault injector that
 	// starts with no rules, and the admin service beside it. Exempt keeps
 	// the injector's faults off the admin calls.
@@ -35,22 +40,42 @@ func Example() {
 		grpc.ChainStreamInterceptor(in.StreamServerInterceptor()),
 	)
 	server.New().Register(gs)
-	admin.Register(gs, in)
+	if err := admin.Register(gs, in, admin.WithBearerToken(token)); err != nil {
+		log.Fatal(err)
+	}
 	go gs.Serve(lis)
 	defer gs.Stop()
 
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		log.Fatal(err)
+	dial := func(opts ...grpc.DialOption) *grpc.ClientConn {
+		opts = append(opts,
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient("passthrough:///bufconn", opts...)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return conn
 	}
-	defer conn.Close()
-	route := pb.NewRouteGuideClient(conn)
-	ctl := adminpb.NewFaultAdminClient(conn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	lighthouse := &pb.Point{Latitude: 101203450, Longitude: -398765430}
+
+	// A caller without the token, or with another one, is refused.
+	anonymous := dial()
+	defer anonymous.Close()
+	_, err = adminpb.NewFaultAdminClient(anonymous).GetStats(ctx, &adminpb.GetStatsRequest{})
+	fmt.Println("no token:", status.Code(err))
+	_, err = adminpb.NewFaultAdminClient(anonymous).GetStats(ctx, &adminpb.GetStatsRequest{},
+		grpc.PerRPCCredentials(admin.InsecureBearerToken("guessed-token")))
+	fmt.Println("wrong token:", status.Code(err))
+
+	// The chaos runner's connection sends the token. The connection is in
+	// memory, so the token may go without TLS; it goes with the admin calls
+	// only, never with the route guide's.
+	conn := dial(grpc.WithPerRPCCredentials(admin.InsecureBearerToken(token)))
+	defer conn.Close()
+	route := pb.NewRouteGuideClient(conn)
+	ctl := adminpb.NewFaultAdminClient(conn)
 
 	// Fail every second GetFeature call.
 	rules, err := ctl.SetRules(ctx, &adminpb.SetRulesRequest{
@@ -87,6 +112,8 @@ func Example() {
 	_, err = route.GetFeature(ctx, lighthouse)
 	fmt.Println("GetFeature:", status.Code(err))
 	// Output:
+	// no token: Unauthenticated
+	// wrong token: Unauthenticated
 	// rules: /routeguide.RouteGuide/GetFeature:every=2:unavailable
 	// GetFeature: OK
 	// GetFeature: Unavailable

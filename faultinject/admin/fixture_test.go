@@ -17,9 +17,13 @@ import (
 // lighthouse is a point with a feature in the route guide's database.
 var lighthouse = &pb.Point{Latitude: 101203450, Longitude: -398765430}
 
+// testToken is the bearer token of the fixture's admin service.
+const testToken = "fixture-token-2f6c1e9a"
+
 // setup says how to build a fixture; the zero value is a server with an
 // injector holding no rules, its unary interceptor wrapped by admin.Exempt,
-// and no fault listener.
+// no fault listener, and the admin service requiring testToken, which the
+// fixture's connection sends.
 type setup struct {
 	rules     string // ParseSpec form, for faultinject.New
 	listener  bool   // serve through a faultinject.Listener
@@ -28,7 +32,7 @@ type setup struct {
 
 // fixture is a route guide server with an injector's interceptors and the
 // admin service on one grpc.Server, and clients for both over one
-// connection.
+// connection that sends testToken with the admin calls.
 type fixture struct {
 	srv   *stubserver.Server
 	in    *faultinject.Injector
@@ -58,8 +62,9 @@ func start(t *testing.T, s setup) *fixture {
 			grpc.ChainUnaryInterceptor(unary),
 			grpc.ChainStreamInterceptor(in.StreamServerInterceptor()),
 		),
+		stubserver.WithDialOptions(grpc.WithPerRPCCredentials(admin.InsecureBearerToken(testToken))),
 	}
-	var newListenerErr error
+	var newListenerErr, registerErr error
 	if s.listener {
 		opts = append(opts, stubserver.WithListener(func(l net.Listener) net.Listener {
 			f.lis, newListenerErr = faultinject.NewListener(l, faultinject.ConnFaults{}, faultinject.WithSeed(1))
@@ -71,15 +76,18 @@ func start(t *testing.T, s setup) *fixture {
 	}
 	// WithRegister runs after WithListener's wrap, so f.lis is set by then.
 	opts = append(opts, stubserver.WithRegister(func(r grpc.ServiceRegistrar) {
-		var aopts []admin.Option
+		aopts := []admin.Option{admin.WithBearerToken(testToken)}
 		if f.lis != nil {
 			aopts = append(aopts, admin.WithListener(f.lis))
 		}
-		admin.Register(r, in, aopts...)
+		registerErr = admin.Register(r, in, aopts...)
 	}))
 	f.srv = stubserver.Start(t, stubserver.Handlers{}, opts...)
 	if newListenerErr != nil {
 		t.Fatalf("faultinject.NewListener(bufconn) = %v, want nil error", newListenerErr)
+	}
+	if registerErr != nil {
+		t.Fatalf("admin.Register(WithBearerToken) = %v, want nil error", registerErr)
 	}
 	f.route = f.srv.Client()
 	f.admin = adminpb.NewFaultAdminClient(f.srv.Conn())

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,10 +25,18 @@ const (
 	requireGrpcurlEnv = "GRPC_RESILIENCE_REQUIRE_GRPCURL"
 	// buildTimeout bounds building the server binary.
 	buildTimeout = 3 * time.Minute
+	// scriptTimeout bounds a run of grpcurl.sh: a build and a few calls.
+	scriptTimeout = 5 * time.Minute
+	// scriptStopDelay is how long the script gets, after a SIGTERM at
+	// scriptTimeout, to stop the server it started.
+	scriptStopDelay = 30 * time.Second
+	// adminService is the admin service's full name.
+	adminService = "grpcresilience.faultinject.v1.FaultAdmin"
 )
 
 // TestGrpcurl drives the real server binary with the real grpcurl, through
-// reflection only: list, describe, calls, and an injected fault.
+// reflection only: list, describe, calls, an injected fault, and the admin
+// service with and without its token.
 func TestGrpcurl(t *testing.T) {
 	grpcurl := findGrpcurl(t)
 	bin := buildServer(t)
@@ -85,6 +95,77 @@ func TestGrpcurl(t *testing.T) {
 		faulty, routeGuide+"/GetFeature")
 	if code == 0 || !strings.Contains(out, "Code: Unavailable") {
 		t.Errorf("grpcurl GetFeature against --faults unavailable = exit %d, output:\n%s\nwant a non-zero exit and Code: Unavailable", code, out)
+	}
+
+	// Without --admin there is no admin service.
+	out, code = runGrpcurl(t, grpcurl, "-plaintext", addr, adminService+"/GetStats")
+	if code == 0 || strings.Contains(out, "Code: Unauthenticated") {
+		t.Errorf("grpcurl %s/GetStats without --admin = exit %d, output:\n%s\nwant a non-zero exit, not Unauthenticated", adminService, code, out)
+	}
+	if out, _ := runGrpcurl(t, grpcurl, "-plaintext", addr, "list"); strings.Contains(out, adminService) {
+		t.Errorf("grpcurl list without --admin printed:\n%s\nwant no %s", out, adminService)
+	}
+
+	// With it, grpcurl gets the token from the environment, so that it is
+	// on no command line.
+	token := rand.Text()
+	tokenFile := writeTokenFile(t, token+"\n")
+	adminAddr := startProcess(t, bin, "--port", "0", "--seed", "1", "--admin", "--admin-token-file", tokenFile)
+	out, code = runGrpcurl(t, grpcurl, "-plaintext", adminAddr, "list")
+	if code != 0 || !strings.Contains(out, adminService+"\n") {
+		t.Errorf("grpcurl list with --admin = exit %d, output:\n%s\nwant a line %q", code, out, adminService)
+	}
+	out, code = runGrpcurl(t, grpcurl, "-plaintext", adminAddr, adminService+"/GetStats")
+	if code == 0 || !strings.Contains(out, "Code: Unauthenticated") {
+		t.Errorf("grpcurl %s/GetStats without the token = exit %d, output:\n%s\nwant a non-zero exit and Code: Unauthenticated", adminService, code, out)
+	}
+	withToken := []string{"-plaintext", "-expand-headers", "-rpc-header", "authorization: Bearer ${ADMIN_TOKEN}"}
+	out, code = runGrpcurlEnv(t, []string{"ADMIN_TOKEN=" + token}, grpcurl, append(withToken, adminAddr, adminService+"/GetRules")...)
+	if code != 0 || !strings.Contains(out, `"json"`) {
+		t.Errorf("grpcurl %s/GetRules with the token = exit %d, output:\n%s\nwant exit 0 and the rules", adminService, code, out)
+	}
+	out, code = runGrpcurlEnv(t, []string{"ADMIN_TOKEN=not-" + token}, grpcurl, append(withToken, adminAddr, adminService+"/GetRules")...)
+	if code == 0 || !strings.Contains(out, "Code: Unauthenticated") {
+		t.Errorf("grpcurl %s/GetRules with a wrong token = exit %d, output:\n%s\nwant a non-zero exit and Code: Unauthenticated", adminService, code, out)
+	}
+}
+
+// TestGrpcurlScript runs examples/routeguide/grpcurl.sh: it builds and
+// starts the server, calls it, refuses the admin call without the token and
+// answers it with the token, and never prints the token.
+func TestGrpcurlScript(t *testing.T) {
+	grpcurl := findGrpcurl(t)
+	script, err := filepath.Abs(filepath.Join("..", "..", "grpcurl.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", script, "--seed", "1")
+	// A SIGTERM lets the script's trap stop the server it started; SIGKILL
+	// would leave it running.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = scriptStopDelay
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(grpcurl)+string(filepath.ListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	t.Logf("grpcurl.sh output:\n%s", out)
+	if err != nil {
+		t.Fatalf("grpcurl.sh = %v, want success", err)
+	}
+	for _, want := range []string{
+		`"name": "Harbour Lighthouse"`,
+		"Code: Unauthenticated",
+		`"calls": "2"`, // GetStats with the token: the two GetFeature calls
+		name + ": warning: --admin is on",
+		name + ": stats: ",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("grpcurl.sh printed no %q", want)
+		}
+	}
+	// The token is 64 hex digits: no such run may be printed.
+	if m := regexp.MustCompile(`[0-9a-f]{64}`).FindString(string(out)); m != "" {
+		t.Errorf("grpcurl.sh printed %q, want no token", m)
 	}
 }
 
@@ -179,9 +260,17 @@ func startProcess(t *testing.T, bin string, args ...string) string {
 // and returns its combined output and exit status.
 func runGrpcurl(t *testing.T, grpcurl string, args ...string) (string, int) {
 	t.Helper()
+	return runGrpcurlEnv(t, nil, grpcurl, args...)
+}
+
+// runGrpcurlEnv is runGrpcurl with env added to grpcurl's environment.
+func runGrpcurlEnv(t *testing.T, env []string, grpcurl string, args ...string) (string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, grpcurl, args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, grpcurl, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
 	t.Logf("grpcurl %s:\n%s", strings.Join(args, " "), out)
 	var exit *exec.ExitError
 	switch {

@@ -8,7 +8,8 @@
 //
 //	routeguide-server [--addr HOST:PORT | --port N]
 //	                  [--faults SPEC | --fault-file PATH] [--conn-faults SPEC]
-//	                  [--seed N] [--max-active-faults N] [--header-faults] [--admin]
+//	                  [--seed N] [--max-active-faults N] [--header-faults]
+//	                  [--admin --admin-token-file PATH]
 //	                  [--min-budget DURATION] [--max-deadline DURATION]
 //	                  [--max-concurrency N] [--method-concurrency METHOD=N]...
 //	                  [--shed-code CODE] [--shed-pushback DURATION]
@@ -30,11 +31,19 @@
 //	--max-active-faults N   inject at most N faults at once; 0 means no cap
 //	--header-faults         obey Envoy's x-envoy-fault-* request headers. Any
 //	                        client can then make the server fail: test use only.
+//	                        Without it the headers are ignored (not read, not
+//	                        counted) and such calls are served as any other.
 //	--admin                 also serve the fault admin service
 //	                        (grpcresilience.faultinject.v1.FaultAdmin), which
 //	                        reads the counters and replaces the faults while
-//	                        the server runs. Any client can then change the
-//	                        faults: test use only.
+//	                        the server runs, to callers that send the token of
+//	                        --admin-token-file. Needs --admin-token-file.
+//	--admin-token-file PATH the admin service's bearer token, read from PATH
+//	                        (trailing whitespace, such as the final newline,
+//	                        is dropped; 1 to 4096 bytes of visible ASCII).
+//	                        Callers send the metadata
+//	                        "authorization: Bearer TOKEN"; the others get
+//	                        UNAUTHENTICATED. Only with --admin.
 //
 // Guard flags (interceptors.Server; see its doc for the order of the steps):
 //
@@ -64,13 +73,34 @@
 //	routeguide-server --port 50051 --faults 'unavailable=30%' --seed 1
 //	routeguide-server --port 0 --faults 'first=2:unavailable,every=5:internal'
 //	routeguide-server --faults '/routeguide.RouteGuide/ListFeatures:unavailable+after=3'
-//	routeguide-server --fault-file faults.json --conn-faults 'reset=5%' --admin
+//	routeguide-server --fault-file faults.json --conn-faults 'reset=5%' --admin --admin-token-file token
 //	routeguide-server --max-concurrency 8 --method-concurrency ListFeatures=2 --shed-pushback 20ms
 //	routeguide-server --min-budget 50ms --max-deadline 2s --faults 'delay=1s@10%'
 //	grpcurl -plaintext 127.0.0.1:50051 list     # through reflection
 //
 // examples/routeguide/grpcurl.sh starts the server on a free port and tries
-// it with grpcurl.
+// it with grpcurl, the admin service included.
+//
+// # The admin service
+//
+// The admin service is not registered without --admin: its calls get
+// UNIMPLEMENTED and reflection does not list it. With --admin it serves
+// only callers holding the token (see faultinject/admin): the token is
+// read from a file, so that it appears neither in the command line (which
+// every user of the machine can list) nor in any output. Make one with
+//
+//	(umask 077; openssl rand -hex 32 >admin-token)
+//
+// and send it with admin.InsecureBearerToken from Go, or with grpcurl
+// without putting it on grpcurl's command line either:
+//
+//	ADMIN_TOKEN=$(cat admin-token) grpcurl -plaintext -expand-headers \
+//	    -rpc-header 'authorization: Bearer ${ADMIN_TOKEN}' \
+//	    127.0.0.1:50051 grpcresilience.faultinject.v1.FaultAdmin/GetStats
+//
+// The server speaks plaintext only, so the token crosses the network as it
+// is: anyone who can read the traffic can read it. Listen on 127.0.0.1 (the
+// default) or on a network only the chaos runner shares.
 //
 // # Output
 //
@@ -97,13 +127,14 @@
 // Besides routeguide.RouteGuide the server registers gRPC reflection (so
 // grpcurl can list and call it), the standard health service (SERVING for ""
 // and "routeguide.RouteGuide" until the server stops), and with --admin the
-// fault admin service. The guard and call faults apply to
-// routeguide.RouteGuide only: reflection, health and admin calls are never
-// guarded, shed or faulted and never count as calls, so tools and health
-// checkers neither break nor shift which calls a seed picks. Connection
-// faults hit every connection. The guard runs outside the fault injector:
-// a call it rejects or sheds is never seen by the injector, and injected
-// faults and delays run under its deadline cap and panic recovery.
+// fault admin service, for callers with its token only. The guard and call
+// faults apply to routeguide.RouteGuide only: reflection, health and admin
+// calls are never guarded, shed or faulted and never count as calls, so
+// tools and health checkers neither break nor shift which calls a seed
+// picks. Connection faults hit every connection. The guard runs outside the
+// fault injector: a call it rejects or sheds is never seen by the injector,
+// and injected faults and delays run under its deadline cap and panic
+// recovery.
 //
 // It serves until SIGINT or SIGTERM, then stops gracefully: it lets running
 // calls finish for up to 5 seconds before cutting them off. It exits 2 on a
@@ -116,6 +147,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -126,6 +158,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -154,6 +187,9 @@ const (
 	// defaultShedPushback is --shed-pushback's default, the same as
 	// interceptors.WithShedPushback's.
 	defaultShedPushback = 50 * time.Millisecond
+	// maxTokenFileSize bounds what is read of --admin-token-file: room for
+	// the longest token admin accepts and whitespace after it.
+	maxTokenFileSize = 2 * admin.MaxTokenLen
 )
 
 func main() {
@@ -181,10 +217,24 @@ type config struct {
 	headerFaults bool
 	maxActive    int
 	admin        bool
-	guard        guardConfig
+	// adminToken is the admin service's bearer token, from
+	// --admin-token-file; set when admin is.
+	adminToken secret
+	guard      guardConfig
 	// grace is how long running calls get to finish once ctx is done.
 	grace time.Duration
 }
+
+// secret is a string that fmt prints as REDACTED, so that the token cannot
+// reach a log line by accident. (fmt cannot call the methods of unexported
+// fields: never print a config.)
+type secret string
+
+// String hides the secret from %v, %s and %q.
+func (secret) String() string { return "REDACTED" }
+
+// GoString hides the secret from %#v.
+func (secret) GoString() string { return "REDACTED" }
 
 // guardConfig holds the settings of the interceptors.Server in front of the
 // route guide.
@@ -295,7 +345,8 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.Uint64Var(&cfg.seed, "seed", 0, "`seed` of every fault decision (default: random, printed at startup)")
 	fs.IntVar(&cfg.maxActive, "max-active-faults", 0, "inject at most `N` faults at once; 0 means no cap")
 	fs.BoolVar(&cfg.headerFaults, "header-faults", false, "obey x-envoy-fault-* request headers: any client can make the server fail")
-	fs.BoolVar(&cfg.admin, "admin", false, "also serve the fault admin service")
+	fs.BoolVar(&cfg.admin, "admin", false, "also serve the fault admin service, to callers with the token of --admin-token-file")
+	adminTokenFile := fs.String("admin-token-file", "", "read the admin service's bearer token from the file at `path`; required with --admin")
 	fs.DurationVar(&g.minBudget, "min-budget", 0, "answer DEADLINE_EXCEEDED to calls with less than `duration` left of their deadline")
 	fs.DurationVar(&g.maxDeadline, "max-deadline", 0, "give each handler at most `duration`, also without a deadline; 0 means no cap")
 	fs.IntVar(&g.maxConcurrency, "max-concurrency", 0, "shed calls while `N` route guide handlers run; 0 means no limit")
@@ -351,10 +402,60 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	if err := parseGuard(g, *shedCode); err != nil {
 		return cfg, err
 	}
+	switch {
+	case cfg.admin && !set["admin-token-file"]:
+		return cfg, usagef("--admin needs --admin-token-file PATH: the admin service serves only callers holding that file's token")
+	case set["admin-token-file"] && !cfg.admin:
+		return cfg, usagef("--admin-token-file %s without --admin: there is no admin service to protect", *adminTokenFile)
+	case cfg.admin:
+		tok, err := readToken(*adminTokenFile)
+		if err != nil {
+			return cfg, usagef("--admin-token-file %s: %w", *adminTokenFile, err)
+		}
+		cfg.adminToken = secret(tok)
+	}
 	if !set["seed"] {
 		cfg.seed = rand.Uint64()
 	}
 	return cfg, nil
+}
+
+// readToken reads the admin token from the file at path: the file without
+// its trailing whitespace. Its errors never hold the token.
+func readToken(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", pathErr(err)
+	}
+	defer f.Close()
+	// A token is short: a much larger file is the wrong file (or
+	// /dev/zero), and is not read to its end.
+	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileSize+1))
+	if err != nil {
+		return "", pathErr(err)
+	}
+	if len(data) > maxTokenFileSize {
+		return "", fmt.Errorf("the file is larger than %d bytes; want the admin token alone in it", maxTokenFileSize)
+	}
+	tok := strings.TrimRightFunc(string(data), unicode.IsSpace)
+	if tok == "" {
+		return "", errors.New("the file is empty; want the admin token in it")
+	}
+	// The admin package has the last word on what a token may hold.
+	if _, err := admin.NewServer(nil, admin.WithBearerToken(tok)); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// pathErr drops the path from a *fs.PathError, which the caller names
+// already.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // parseGuard checks the guard flags the flag package parsed, and parses
@@ -440,7 +541,10 @@ func serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 	if cfg.admin {
-		admin.Register(gs, in, admin.WithListener(flis))
+		if err := admin.Register(gs, in, admin.WithListener(flis), admin.WithBearerToken(string(cfg.adminToken))); err != nil {
+			flis.Close()
+			return err
+		}
 	}
 
 	fmt.Fprintf(stdout, "%s: listening on %s seed=%d faults=%q conn-faults=%q %s\n",
@@ -449,7 +553,8 @@ func serve(ctx context.Context, lis net.Listener, cfg config, stdout, stderr io.
 		logw.Printf("%s: warning: --header-faults is on: any client can make this server fail or delay its calls with x-envoy-fault-* request headers\n", name)
 	}
 	if cfg.admin {
-		logw.Printf("%s: warning: --admin is on: any client can replace this server's faults through %s\n", name, adminpb.FaultAdmin_ServiceDesc.ServiceName)
+		logw.Printf("%s: warning: --admin is on: any client holding the token of --admin-token-file can replace this server's faults through %s;"+
+			" the token crosses the network in plaintext\n", name, adminpb.FaultAdmin_ServiceDesc.ServiceName)
 	}
 
 	// Shutting the health server down first reports NOT_SERVING.

@@ -4,15 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,8 +33,10 @@ import (
 
 	pb "github.com/resilience-go/grpc-resilience/examples/routeguide/routeguidepb"
 	"github.com/resilience-go/grpc-resilience/faultinject"
+	"github.com/resilience-go/grpc-resilience/faultinject/admin"
 	"github.com/resilience-go/grpc-resilience/faultinject/adminpb"
 	"github.com/resilience-go/grpc-resilience/interceptors"
+	"github.com/resilience-go/grpc-resilience/internal/proctest"
 	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 )
 
@@ -183,6 +189,16 @@ func TestRunUsage(t *testing.T) {
 	if err := os.WriteFile(goodFile, []byte(`[{"abort": {"code": "unavailable"}}]`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The token files hold secret, which no error may show.
+	const secret = "SECRET-4a7c"
+	tokenFile := writeTokenFile(t, secret)
+	emptyToken := writeTokenFile(t, "")
+	blankToken := writeTokenFile(t, " \n\t\r\n")
+	spacedToken := writeTokenFile(t, "my "+secret)
+	twoLineToken := writeTokenFile(t, secret+"\n"+secret)
+	longToken := writeTokenFile(t, secret+strings.Repeat("x", admin.MaxTokenLen))
+	hugeToken := writeTokenFile(t, secret+strings.Repeat("x", 1<<20))
+	noToken := filepath.Join(dir, "no-token")
 	tests := []struct {
 		name     string
 		args     []string
@@ -244,6 +260,29 @@ func TestRunUsage(t *testing.T) {
 		{name: "other shed code", args: []string{"--shed-code", "internal"}, wantCode: 2, wantErr: []string{"--shed-code", "internal"}},
 		{name: "bad shed pushback", args: []string{"--shed-pushback", "50"}, wantCode: 2, wantErr: []string{"-shed-pushback", `"50"`}},
 		{name: "huge shed pushback", args: []string{"--shed-pushback", "1000h"}, wantCode: 2, wantErr: []string{"--shed-pushback", "1000h"}},
+		{name: "help lists admin token file", args: []string{"-h"}, wantOut: "-admin-token-file path"},
+		{name: "admin without token file", args: []string{"--admin"}, wantCode: 2, wantErr: []string{"--admin", "--admin-token-file"}},
+		{name: "token file without admin", args: []string{"--admin-token-file", tokenFile},
+			wantCode: 2, wantErr: []string{"--admin-token-file", tokenFile, "without --admin"}},
+		{name: "token file with admin off", args: []string{"--admin=false", "--admin-token-file", tokenFile},
+			wantCode: 2, wantErr: []string{"--admin-token-file", tokenFile, "without --admin"}},
+		{name: "missing token file", args: []string{"--admin", "--admin-token-file", noToken},
+			wantCode: 2, wantErr: []string{"--admin-token-file", noToken, "no such file"}},
+		{name: "token file is a directory", args: []string{"--admin", "--admin-token-file", dir},
+			wantCode: 2, wantErr: []string{"--admin-token-file", dir}},
+		{name: "empty token file path", args: []string{"--admin", "--admin-token-file", ""}, wantCode: 2, wantErr: []string{"--admin-token-file"}},
+		{name: "empty token file", args: []string{"--admin", "--admin-token-file", emptyToken},
+			wantCode: 2, wantErr: []string{"--admin-token-file", emptyToken, "empty"}},
+		{name: "blank token file", args: []string{"--admin", "--admin-token-file", blankToken},
+			wantCode: 2, wantErr: []string{"--admin-token-file", blankToken, "empty"}},
+		{name: "token with a space", args: []string{"--admin", "--admin-token-file", spacedToken},
+			wantCode: 2, wantErr: []string{"--admin-token-file", spacedToken, "ASCII"}},
+		{name: "token of two lines", args: []string{"--admin", "--admin-token-file", twoLineToken},
+			wantCode: 2, wantErr: []string{"--admin-token-file", twoLineToken, "ASCII"}},
+		{name: "token too long", args: []string{"--admin", "--admin-token-file", longToken},
+			wantCode: 2, wantErr: []string{"--admin-token-file", longToken, "long"}},
+		{name: "token file too large", args: []string{"--admin", "--admin-token-file", hugeToken},
+			wantCode: 2, wantErr: []string{"--admin-token-file", hugeToken, "larger"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -260,6 +299,9 @@ func TestRunUsage(t *testing.T) {
 			if err != nil && strings.Contains(err.Error(), "\n") {
 				t.Errorf("run(%q) = %q, want a one-line error", tc.args, err)
 			}
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("run(%q) = %q, want an error without the token", tc.args, err)
+			}
 			if !strings.Contains(stdout.String(), tc.wantOut) {
 				t.Errorf("run(%q) printed %q, want it to contain %q", tc.args, stdout.String(), tc.wantOut)
 			}
@@ -274,6 +316,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	firstTwo := []faultinject.Rule{{Abort: &faultinject.Abort{Code: codes.Unavailable, First: 2}}}
+	tokenFile := writeTokenFile(t, "tok-3f9a\r\n \t\n")
 	tests := []struct {
 		args []string
 		want config
@@ -286,8 +329,10 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--seed", "1", "--fault-file", file}, config{addr: defaultAddr, seed: 1, rules: firstTwo}},
 		{[]string{"--seed", "1", "--conn-faults", "refuse=10%,cut=4096@20%"},
 			config{addr: defaultAddr, seed: 1, connFaults: faultinject.ConnFaults{Refuse: 10, CutAfter: 4096, CutPercent: 20}}},
-		{[]string{"--seed", "1", "--header-faults", "--max-active-faults", "3", "--admin"},
-			config{addr: defaultAddr, seed: 1, headerFaults: true, maxActive: 3, admin: true}},
+		{[]string{"--seed", "1", "--header-faults", "--max-active-faults", "3", "--admin", "--admin-token-file", tokenFile},
+			config{addr: defaultAddr, seed: 1, headerFaults: true, maxActive: 3, admin: true, adminToken: "tok-3f9a"}},
+		{[]string{"--seed", "1", "--admin-token-file", tokenFile, "--admin"},
+			config{addr: defaultAddr, seed: 1, admin: true, adminToken: "tok-3f9a"}},
 	}
 	for _, tc := range tests {
 		tc.want.grace = shutdownGrace
@@ -578,22 +623,30 @@ func TestConnFaults(t *testing.T) {
 	}
 }
 
-// TestHeaderFaults checks that a fault-control header is obeyed only with
-// --header-faults, which also prints a warning.
+// TestHeaderFaults checks that fault-control headers are obeyed only with
+// --header-faults, which also prints a warning. Without it, a call asking
+// for an abort and an hour's delay is served at once, and neither counted
+// nor logged as a fault or a rejected header: the headers are not read.
 func TestHeaderFaults(t *testing.T) {
 	tests := []struct {
 		args        []string
 		wantCode    codes.Code
 		wantWarning bool
+		wantStats   faultinject.Stats
 	}{
-		{[]string{"--seed", "1"}, codes.OK, false},
-		{[]string{"--seed", "1", "--header-faults"}, codes.Unavailable, true},
+		{[]string{"--seed", "1"}, codes.OK, false, faultinject.Stats{Calls: 1}},
+		{[]string{"--seed", "1", "--header-faults"}, codes.Unavailable, true,
+			faultinject.Stats{Calls: 1, Aborts: 1, AbortsByCode: map[codes.Code]uint64{codes.Unavailable: 1}}},
 	}
 	for _, tc := range tests {
 		srv := startServe(t, tc.args...)
 		conn := dial(t, srv.addr, grpc.WithDisableRetry())
 		ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
 		ctx = metadata.AppendToOutgoingContext(ctx, faultinject.HeaderAbortCode, strconv.Itoa(int(codes.Unavailable)))
+		if !tc.wantWarning {
+			// Obeyed, the delay would outlast the test.
+			ctx = metadata.AppendToOutgoingContext(ctx, faultinject.HeaderDelay, strconv.Itoa(int(faultinject.MaxHeaderDelay.Milliseconds())))
+		}
 		_, err := pb.NewRouteGuideClient(conn).GetFeature(ctx, lighthouse)
 		cancel()
 		if got := status.Code(err); got != tc.wantCode {
@@ -604,6 +657,13 @@ func TestHeaderFaults(t *testing.T) {
 		}
 		if got := strings.Contains(srv.stderr.String(), "warning: --header-faults"); got != tc.wantWarning {
 			t.Errorf("serve(%q) stderr = %q, warning %t, want %t", tc.args, srv.stderr.String(), got, tc.wantWarning)
+		}
+		want := name + ": stats: " + formatStats(tc.wantStats, faultinject.ConnStats{Accepted: 1}, interceptors.ServerStats{Calls: 1})
+		if got := srv.lastLine(); got != want {
+			t.Errorf("serve(%q) last line = %q, want %q", tc.args, got, want)
+		}
+		if !tc.wantWarning && len(srv.faults()) != 0 {
+			t.Errorf("serve(%q) logged faults %q, want none", tc.args, srv.faults())
 		}
 	}
 }
@@ -644,27 +704,50 @@ func TestMaxActiveFaults(t *testing.T) {
 }
 
 // TestAdmin changes the faults of a running server through the admin
-// service, and checks that a server without --admin has none.
+// service, which serves only callers with the token of --admin-token-file,
+// and checks that a server without --admin has no such service at all.
 func TestAdmin(t *testing.T) {
+	const token = "admin-test-token-91d0"
+	tokenFile := writeTokenFile(t, token+"\n")
 	ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
 	defer cancel()
+	withToken := grpc.WithPerRPCCredentials(admin.InsecureBearerToken(token))
 
 	plain := startServe(t, "--seed", "1")
-	_, err := adminpb.NewFaultAdminClient(dial(t, plain.addr)).GetStats(ctx, &adminpb.GetStatsRequest{})
+	plainConn := dial(t, plain.addr, withToken)
+	_, err := adminpb.NewFaultAdminClient(plainConn).GetStats(ctx, &adminpb.GetStatsRequest{})
 	if status.Code(err) != codes.Unimplemented {
-		t.Errorf("FaultAdmin.GetStats() without --admin = %v, want code %v", err, codes.Unimplemented)
+		t.Errorf("FaultAdmin.GetStats() with a token, without --admin = %v, want code %v", err, codes.Unimplemented)
+	}
+	if got, svc := listServices(ctx, t, plainConn), adminpb.FaultAdmin_ServiceDesc.ServiceName; slices.Contains(got, svc) {
+		t.Errorf("reflection ListServices() without --admin = %q, want no %q", got, svc)
 	}
 
-	srv := startServe(t, "--admin", "--faults", "unavailable", "--seed", "1")
-	conn := dial(t, srv.addr, grpc.WithDisableRetry())
-	client, admin := pb.NewRouteGuideClient(conn), adminpb.NewFaultAdminClient(conn)
-	if got, want := listServices(ctx, t, conn), adminpb.FaultAdmin_ServiceDesc.ServiceName; !slices.Contains(got, want) {
+	args := []string{"--admin", "--admin-token-file", tokenFile, "--faults", "unavailable", "--seed", "1"}
+	srv := startServe(t, args...)
+	anonymous := dial(t, srv.addr)
+	if got, want := listServices(ctx, t, anonymous), adminpb.FaultAdmin_ServiceDesc.ServiceName; !slices.Contains(got, want) {
 		t.Errorf("reflection ListServices() with --admin = %q, want it to hold %q", got, want)
 	}
-	if _, err := client.GetFeature(ctx, lighthouse); status.Code(err) != codes.Unavailable {
-		t.Errorf("GetFeature(%v) with --faults unavailable = %v, want code %v", lighthouse, err, codes.Unavailable)
+	for _, tc := range []struct {
+		name string
+		conn *grpc.ClientConn
+	}{
+		{"no token", anonymous},
+		{"wrong token", dial(t, srv.addr, grpc.WithPerRPCCredentials(admin.InsecureBearerToken("not-"+token)))},
+	} {
+		_, err := adminpb.NewFaultAdminClient(tc.conn).SetRules(ctx, &adminpb.SetRulesRequest{Rules: &adminpb.SetRulesRequest_Spec{Spec: ""}})
+		if status.Code(err) != codes.Unauthenticated {
+			t.Errorf("FaultAdmin.SetRules(spec \"\") with %s = %v, want code %v", tc.name, err, codes.Unauthenticated)
+		}
 	}
-	rules, err := admin.GetRules(ctx, &adminpb.GetRulesRequest{})
+
+	conn := dial(t, srv.addr, grpc.WithDisableRetry(), withToken)
+	client, ctl := pb.NewRouteGuideClient(conn), adminpb.NewFaultAdminClient(conn)
+	if _, err := client.GetFeature(ctx, lighthouse); status.Code(err) != codes.Unavailable {
+		t.Errorf("GetFeature(%v) with --faults unavailable, after refused SetRules = %v, want code %v", lighthouse, err, codes.Unavailable)
+	}
+	rules, err := ctl.GetRules(ctx, &adminpb.GetRulesRequest{})
 	if err != nil {
 		t.Fatalf("FaultAdmin.GetRules() = %v", err)
 	}
@@ -674,13 +757,13 @@ func TestAdmin(t *testing.T) {
 	if rules.ConnSpec == nil {
 		t.Errorf("FaultAdmin.GetRules().ConnSpec = nil, want the fault listener's (\"\")")
 	}
-	if _, err := admin.SetRules(ctx, &adminpb.SetRulesRequest{Rules: &adminpb.SetRulesRequest_Spec{Spec: ""}}); err != nil {
+	if _, err := ctl.SetRules(ctx, &adminpb.SetRulesRequest{Rules: &adminpb.SetRulesRequest_Spec{Spec: ""}}); err != nil {
 		t.Fatalf("FaultAdmin.SetRules(spec \"\") = %v", err)
 	}
 	if _, err := client.GetFeature(ctx, lighthouse); err != nil {
 		t.Errorf("GetFeature(%v) after the rules were cleared = %v, want success", lighthouse, err)
 	}
-	stats, err := admin.GetStats(ctx, &adminpb.GetStatsRequest{})
+	stats, err := ctl.GetStats(ctx, &adminpb.GetStatsRequest{})
 	if err != nil {
 		t.Fatalf("FaultAdmin.GetStats() = %v", err)
 	}
@@ -694,6 +777,113 @@ func TestAdmin(t *testing.T) {
 	if !strings.Contains(srv.stderr.String(), "warning: --admin") {
 		t.Errorf("serve(--admin) stderr = %q, want a warning about --admin", srv.stderr.String())
 	}
+	for _, out := range []string{srv.stdout.String(), srv.stderr.String()} {
+		if strings.Contains(out, token) {
+			t.Errorf("serve(%q) printed %q, want no token", args, out)
+		}
+	}
+}
+
+// A secret never prints, whatever the verb.
+func TestSecretRedacted(t *testing.T) {
+	const token = "tok-58e1"
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		if got := fmt.Sprintf(verb, secret(token)); strings.Contains(got, token) {
+			t.Errorf("fmt.Sprintf(%q, secret(%q)) = %q, want no token", verb, token, got)
+		}
+	}
+}
+
+// writeTokenFile writes content to a new file of t.TempDir(), readable by
+// its owner only, and returns its path.
+func writeTokenFile(t *testing.T, content string) string {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "admin-token-")
+	if err != nil {
+		t.Fatalf("os.CreateTemp() = %v", err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatalf("write %s = %v", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("close %s = %v", f.Name(), err)
+	}
+	return f.Name()
+}
+
+// TestProcess runs the real binary, as a deployment would, and checks what
+// a client sees of the admin service and of fault-control headers.
+func TestProcess(t *testing.T) {
+	bin := buildServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), stubserver.DefaultTimeout)
+	defer cancel()
+	svc := adminpb.FaultAdmin_ServiceDesc.ServiceName
+	token := rand.Text()
+	tokenFile := writeTokenFile(t, token+"\n")
+	withToken := grpc.WithPerRPCCredentials(admin.InsecureBearerToken(token))
+
+	t.Run("admin serves only the token", func(t *testing.T) {
+		s := proctest.StartServer(t, bin, "--seed", "1", "--admin", "--admin-token-file", tokenFile)
+		anonymous := dial(t, s.Addr)
+		if _, err := adminpb.NewFaultAdminClient(anonymous).GetStats(ctx, &adminpb.GetStatsRequest{}); status.Code(err) != codes.Unauthenticated {
+			t.Errorf("FaultAdmin.GetStats() without the token = %v, want code %v", err, codes.Unauthenticated)
+		}
+		if got := listServices(ctx, t, anonymous); !slices.Contains(got, svc) {
+			t.Errorf("reflection ListServices() with --admin = %q, want it to hold %q", got, svc)
+		}
+		if _, err := adminpb.NewFaultAdminClient(dial(t, s.Addr, withToken)).GetStats(ctx, &adminpb.GetStatsRequest{}); err != nil {
+			t.Errorf("FaultAdmin.GetStats() with the token = %v, want nil error", err)
+		}
+		if err := s.Stop(t, syscall.SIGTERM); err != nil {
+			t.Errorf("%s %q after SIGTERM = %v, want exit status 0; stderr:\n%s", name, s.Args, err, s.Stderr())
+		}
+		for _, out := range []string{s.Stdout(), s.Stderr(), strings.Join(s.Args, " ")} {
+			if strings.Contains(out, token) {
+				t.Errorf("%s %q: %q holds the token, want it only in the file", name, s.Args, out)
+			}
+		}
+	})
+
+	t.Run("no admin without --admin", func(t *testing.T) {
+		s := proctest.StartServer(t, bin, "--seed", "1")
+		conn := dial(t, s.Addr, withToken)
+		if _, err := adminpb.NewFaultAdminClient(conn).GetStats(ctx, &adminpb.GetStatsRequest{}); status.Code(err) != codes.Unimplemented {
+			t.Errorf("FaultAdmin.GetStats() with a token, without --admin = %v, want code %v", err, codes.Unimplemented)
+		}
+		if got := listServices(ctx, t, conn); slices.Contains(got, svc) {
+			t.Errorf("reflection ListServices() without --admin = %q, want no %q", got, svc)
+		}
+	})
+
+	t.Run("--admin needs a token file", func(t *testing.T) {
+		for _, args := range [][]string{{"--admin"}, {"--admin-token-file", tokenFile}, {"--admin", "--admin-token-file", tokenFile + ".missing"}} {
+			out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "--admin-token-file") {
+				t.Errorf("%s %q = %v, output %q, want exit status 2 and a message naming --admin-token-file", name, args, err, out)
+			}
+		}
+	})
+
+	t.Run("header faults off", func(t *testing.T) {
+		s := proctest.StartServer(t, bin, "--seed", "1")
+		hctx := metadata.AppendToOutgoingContext(ctx,
+			faultinject.HeaderAbortCode, strconv.Itoa(int(codes.Unavailable)),
+			faultinject.HeaderDelay, strconv.Itoa(int(faultinject.MaxHeaderDelay.Milliseconds())))
+		if _, err := pb.NewRouteGuideClient(dial(t, s.Addr, grpc.WithDisableRetry())).GetFeature(hctx, lighthouse); err != nil {
+			t.Errorf("GetFeature() with fault headers, without --header-faults = %v, want success", err)
+		}
+		if err := s.Stop(t, syscall.SIGTERM); err != nil {
+			t.Errorf("%s %q after SIGTERM = %v, want exit status 0; stderr:\n%s", name, s.Args, err, s.Stderr())
+		}
+		want := name + ": stats: " + formatStats(faultinject.Stats{Calls: 1}, faultinject.ConnStats{Accepted: 1}, interceptors.ServerStats{Calls: 1})
+		if got := s.WaitStdout(t, name+": stats: "); got != want {
+			t.Errorf("%s %q stats line = %q, want %q", name, s.Args, got, want)
+		}
+		if strings.Contains(s.Stderr(), name+": fault: ") {
+			t.Errorf("%s %q stderr = %q, want no fault logged", name, s.Args, s.Stderr())
+		}
+	})
 }
 
 // TestServeGrace checks that a stream left open does not hold up the
