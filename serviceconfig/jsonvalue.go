@@ -79,24 +79,7 @@ func objectMembers(raw json.RawMessage, path string) ([]member, error) {
 	if err := expect(raw, path, kindObject); err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil { // '{'
-		return nil, syntaxError(raw, err)
-	}
-	var members []member
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, syntaxError(raw, err)
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, syntaxError(raw, err)
-		}
-		members = append(members, member{key, v})
-	}
-	return members, nil
+	return splitObject(raw), nil
 }
 
 // decodeArray checks that raw is an array and calls each for every element.
@@ -104,11 +87,7 @@ func decodeArray(raw json.RawMessage, path string, each func(raw json.RawMessage
 	if err := expect(raw, path, kindArray); err != nil {
 		return err
 	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(raw, &elems); err != nil {
-		return syntaxError(raw, err)
-	}
-	for i, e := range elems {
+	for i, e := range splitArray(raw) {
 		if err := each(e, joinIndex(path, i)); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package serviceconfig
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 )
 
 // Parse decodes an A6 service config strictly and returns it validated and
@@ -18,9 +19,14 @@ func Parse(data []byte) (*Config, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{Msg: "empty input, want a JSON object"}
 	}
-	// Unmarshalling into a RawMessage checks the syntax of the whole input,
-	// trailing data included, without building anything.
-	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
+	// Every step after this one relies on valid JSON. json.Valid checks
+	// the whole input, trailing data included, without building anything;
+	// Unmarshal then finds the error's place.
+	if !json.Valid(data) {
+		err := json.Unmarshal(data, new(json.RawMessage))
+		if err == nil {
+			err = errInvalidJSON
+		}
 		return nil, syntaxError(data, err)
 	}
 	if err := checkDuplicates(data); err != nil {
@@ -198,50 +204,6 @@ func decodeRetryThrottling(raw json.RawMessage, path string, t *RetryThrottling)
 	})
 }
 
-// checkDuplicates walks the whole document, loadBalancingConfig included,
-// and reports the first object member whose name was already used in the
-// same object. grpc-go would silently keep the last one. data must be valid
-// JSON.
-func checkDuplicates(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	return scanValue(dec, data, "")
-}
-
-func scanValue(dec *json.Decoder, data []byte, path string) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return syntaxError(data, err)
-	}
-	switch tok {
-	case json.Delim('{'):
-		seen := make(map[string]bool)
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return syntaxError(data, err)
-			}
-			key, _ := tok.(string)
-			p := joinKey(path, key)
-			if seen[key] {
-				return errorf(p, "duplicate field")
-			}
-			seen[key] = true
-			if err := scanValue(dec, data, p); err != nil {
-				return err
-			}
-		}
-	case json.Delim('['):
-		for i := 0; dec.More(); i++ {
-			if err := scanValue(dec, data, joinIndex(path, i)); err != nil {
-				return err
-			}
-		}
-	default:
-		return nil
-	}
-	if _, err := dec.Token(); err != nil { // the closing delimiter
-		return syntaxError(data, err)
-	}
-	return nil
-}
+// errInvalidJSON stands in for the error of input that json.Valid refused
+// and json.Unmarshal accepted, which should not happen.
+var errInvalidJSON = errors.New("invalid JSON")
