@@ -24,10 +24,10 @@ const previousAttemptsKey = "grpc-previous-rpc-attempts"
 // one set of options.
 type client struct {
 	base      options
-	plans     sync.Map // full method -> *plan, for calls without call options
-	throttles sync.Map // target -> *retry.Throttle
-	protoIdem sync.Map // full method -> bool
-	latency   sync.Map // full method -> *latencies, for adaptive hedging delays
+	plans     methodCache[*plan] // for calls without call options
+	throttles sync.Map           // target -> *retry.Throttle
+	protoIdem methodCache[bool]
+	latency   methodCache[*latencies] // for adaptive hedging delays
 	replay    replayBudgets
 }
 
@@ -102,15 +102,13 @@ func (c *client) callOptions(opts []grpc.CallOption) (*options, []grpc.CallOptio
 // own options are cached.
 func (c *client) planFor(o *options, method string, override bool) *plan {
 	if !override {
-		if p, ok := c.plans.Load(method); ok {
-			return p.(*plan)
+		if p, ok := c.plans.load(method); ok {
+			return p
 		}
 	}
 	p := c.buildPlan(o, method)
 	if !override {
-		if prev, loaded := c.plans.LoadOrStore(method, p); loaded {
-			return prev.(*plan)
-		}
+		return c.plans.store(method, p)
 	}
 	return p
 }
@@ -174,12 +172,10 @@ func (c *client) idempotent(o *options, method string) bool {
 	if o.idempotentMethods[method] {
 		return true
 	}
-	if v, ok := c.protoIdem.Load(method); ok {
-		return v.(bool)
+	if v, ok := c.protoIdem.load(method); ok {
+		return v
 	}
-	v := protoIdempotent(method)
-	c.protoIdem.Store(method, v)
-	return v
+	return c.protoIdem.store(method, protoIdempotent(method))
 }
 
 // throttle returns the retry throttle of cc's target, or nil when the plan

@@ -55,9 +55,8 @@ func (l *latencies) delay(fallback time.Duration) time.Duration {
 
 // latenciesOf returns the latency window of method for quantile q.
 func (c *client) latenciesOf(method string, q float64) *latencies {
-	if l, ok := c.latency.Load(method); ok {
-		return l.(*latencies)
+	if l, ok := c.latency.load(method); ok {
+		return l
 	}
-	l, _ := c.latency.LoadOrStore(method, &latencies{q: q})
-	return l.(*latencies)
+	return c.latency.store(method, &latencies{q: q})
 }
