@@ -217,8 +217,12 @@ func WithMaxReplayBytes(n int) Option {
 // message; a negative n means no limit per connection.
 //
 // Unary calls keep no replay buffer (grpc-go holds the request) and are not
-// counted. The share is per connection and per interceptor: calls on two
-// connections, or through two sets of interceptors, have a share each.
+// counted, nor are stream calls that are never retried. The share is per
+// connection and per interceptor: calls on two connections, or through two
+// sets of interceptors, have a share each. As a call option it sets the
+// limit that one call's growth is checked against (what the connection
+// holds, that call included): a larger value lets that call use more of
+// the connection than the others may, a negative one leaves it uncounted.
 //
 // Default: 16 MiB.
 func WithMaxConnReplayBytes(n int) Option {

@@ -21,6 +21,7 @@ import (
 	"github.com/resilience-go/grpc-resilience/interceptors"
 	"github.com/resilience-go/grpc-resilience/internal/stubserver"
 	"github.com/resilience-go/grpc-resilience/retry"
+	rsc "github.com/resilience-go/grpc-resilience/serviceconfig"
 )
 
 // liveHeapBytes returns the bytes of live heap objects, after two
@@ -237,5 +238,37 @@ func runInOwnProcess(t *testing.T, name string) {
 	t.Logf("%s alone in process %d:\n%s", name, cmd.Process.Pid, out)
 	if err != nil {
 		t.Fatalf("%s alone in its own process: %v", name, err)
+	}
+}
+
+// TestNoRetryNoReplayShare: a stream call that is never retried (the
+// service config gives its method a timeout and no retry policy, which
+// still brings it through the retry interceptor) keeps no message for
+// replay and takes none of the connection's share.
+func TestNoRetryNoReplayShare(t *testing.T) {
+	cfg, err := rsc.Parse([]byte(`{"methodConfig":[{"name":[{"service":"routeguide.RouteGuide"}],"timeout":"30s"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	s := stubserver.Start(t, stubserver.Handlers{RouteChat: func(grpc.BidiStreamingServer[pb.RouteNote, pb.RouteNote]) error {
+		<-release
+		return nil
+	}})
+	dopts, share := interceptors.DialOptionsWithShare(interceptors.WithServiceConfig(cfg))
+	st, err := pb.NewRouteGuideClient(s.Dial(t, dopts...)).RouteChat(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer close(release)
+	for range 10 {
+		if err := st.Send(&pb.RouteNote{Message: strings.Repeat("x", 10<<10)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	used, _ := share()
+	capacity, _, msgs, ok := interceptors.ReplayBuffer(st.(*grpc.GenericClientStream[pb.RouteNote, pb.RouteNote]).ClientStream)
+	if !ok || used != 0 || capacity != 0 || msgs != 0 {
+		t.Errorf("after 10 sends of 10 KiB: share %d bytes, buffer %d bytes for %d messages (retry stream %v); want nothing kept", used, capacity, msgs, ok)
 	}
 }

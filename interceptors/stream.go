@@ -118,7 +118,7 @@ type streamEnd struct {
 // endOf reads how cs, an attempt that went out, ended with err.
 func endOf(cs grpc.ClientStream, err error) streamEnd {
 	trailer := cs.Trailer()
-	return streamEnd{err: err, trailer: trailer, unanswered: err != io.EOF && unanswered(trailer)}
+	return streamEnd{err: err, trailer: trailer, unanswered: err != io.EOF && unanswered(trailer, err)}
 }
 
 // startAttemptLocked begins an attempt: a new stream, then the replay of
@@ -280,6 +280,12 @@ func endedSend(desc *grpc.StreamDesc) error {
 // replay buffer would overflow or refuses m. It reports
 // whether m was kept.
 func (s *retryStream) bufferLocked(m any) bool {
+	if s.pol.MaxAttempts <= 1 {
+		// Never replayed (a per-attempt timeout, a service config timeout
+		// or throttling brought the call here): keep nothing, and take
+		// none of the connection's share.
+		return false
+	}
 	if s.buf.add(m, s.o.maxReplayBytes) {
 		return true
 	}

@@ -2,11 +2,14 @@ package interceptors
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/resilience-go/grpc-resilience/retry"
 )
@@ -24,29 +27,43 @@ type unaryState struct {
 
 var unaryStates = sync.Pool{New: func() any { return new(unaryState) }}
 
-// notSentKey is the one key of notSent. It cannot be a received header
-// name: grpc-go lower-cases those, and HTTP/2 forbids NUL in them.
-const notSentKey = "\x00not-sent"
-
-// notSent is the trailer a unary attempt starts with: grpc-go replaces it
-// only for an attempt that got a transport stream, so an attempt that
-// still holds it never left the client (no connection, or the pick
-// failed). It is never written to.
-var notSent = metadata.MD{notSentKey: nil}
-
-func isNotSent(trailer metadata.MD) bool {
-	_, ok := trailer[notSentKey]
-	return ok
+// unanswered reports whether an attempt that went out and failed with err
+// got no answer from the server, from its trailer: a server's status always
+// comes with HTTP/2 trailers, and those of a call that had no response
+// header (a "Trailers-Only" response) carry content-type, which grpc-go
+// keeps in the trailer; so an empty trailer of an uncommitted attempt means
+// the status was made by the client's transport: a lost connection, a reset
+// stream, an HTTP error from a proxy that does not speak gRPC, or the
+// attempt's own deadline. The exceptions are grpc-go's own reports that the
+// server never processed the stream (see neverProcessed).
+func unanswered(trailer metadata.MD, err error) bool {
+	return len(trailer) == 0 && !neverProcessed(err)
 }
 
-// unanswered reports whether an attempt that went out and failed got no
-// answer from the server, from its trailer: a server's status always comes
-// with HTTP/2 trailers, and those of a call that had no response header (a
-// "Trailers-Only" response) carry content-type, which grpc-go keeps in the
-// trailer; so an empty trailer of an uncommitted attempt means the status
-// was made by the client's transport: a lost connection, a reset stream, an
-// HTTP error from a proxy, or the attempt's own deadline.
-func unanswered(trailer metadata.MD) bool { return len(trailer) == 0 }
+// neverProcessedMessages are grpc-go's (1.85) status messages for an
+// attempt whose stream the server refused unprocessed, or that found no
+// connection at all: GOAWAY naming a lower stream id ("the connection is
+// draining"), RST_STREAM REFUSED_STREAM, and a dial failure. grpc-go retries
+// such a stream once by itself (a transparent retry); these messages reach
+// the interceptor when that retry failed too. TestNeverProcessed pins them.
+var neverProcessedMessages = []string{
+	"the connection is draining",
+	"stream terminated by RST_STREAM with error code: REFUSED_STREAM",
+	"transport: Error while dialing",
+}
+
+func neverProcessed(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.Unavailable {
+		return false
+	}
+	for _, m := range neverProcessedMessages {
+		if strings.Contains(st.Message(), m) {
+			return true
+		}
+	}
+	return false
+}
 
 func (c *client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) (err error) {
 	o, opts, override := c.callOptions(opts)
@@ -107,14 +124,15 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 
 	for {
 		n := call.BeginAttempt()
-		// grpc-go sets the header and trailer only for an attempt that got
-		// a stream; notSent stays for one that never left the client.
+		// grpc-go sets the header and trailer (a non-nil MD, maybe empty)
+		// only for an attempt that got a stream: a trailer left nil means
+		// one that never left the client.
 		actx, acancel := attemptContext(ctx, n, pol.PerAttemptTimeout)
 		var start time.Time // only the observer needs it
 		if o.observer != nil {
 			start = o.clock.Now()
 		}
-		st.header, st.trailer = nil, notSent
+		st.header, st.trailer = nil, nil
 		err := invoker(actx, method, req, reply, cc, attemptOpts...)
 		if acancel != nil {
 			acancel()
@@ -123,11 +141,8 @@ func (c *client) unary(ctx context.Context, method string, req, reply any, cc *g
 			c.succeeded(ctx, o, th, method, n, start)
 			return nil
 		}
-		sent := !isNotSent(st.trailer)
-		if !sent {
-			st.trailer = nil
-		}
-		d := c.decide(ctx, o, call, method, n, start, err, st.trailer, st.header != nil, sent && unanswered(st.trailer))
+		sent := st.trailer != nil
+		d := c.decide(ctx, o, call, method, n, start, err, st.trailer, st.header != nil, sent && unanswered(st.trailer, err))
 		if !d.Retry {
 			return call.Err(err, d.Reason)
 		}
