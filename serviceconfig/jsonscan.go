@@ -159,46 +159,83 @@ const smallObject = 8
 // checkDuplicates walks the whole document, loadBalancingConfig included,
 // and reports the first object member whose name was already used in the
 // same object. grpc-go would silently keep the last one. data must be valid
-// JSON. The error's path is built only when there is one.
+// JSON. It reads each byte once, however deep the nesting (a split per level
+// would read a value again at every level above it), and builds the
+// error's path only when there is one.
 func checkDuplicates(data []byte) error {
-	return scanDuplicates(bytes.TrimSpace(data), nil)
+	_, err := scanDuplicates(data, skipSpace(data, 0), nil)
+	return err
 }
 
-func scanDuplicates(v []byte, path []pathSeg) error {
-	if len(v) == 0 {
-		return nil
+// scanDuplicates checks the value that starts at b[i] and returns the index
+// just past it.
+func scanDuplicates(b []byte, i int, path []pathSeg) (int, error) {
+	if i >= len(b) {
+		return i, nil
 	}
-	switch v[0] {
+	switch b[i] {
 	case '{':
-		members := splitObject(v)
+		var keys []string
 		var seen map[string]struct{}
-		if len(members) > smallObject {
-			seen = make(map[string]struct{}, len(members))
-		}
-		for k, m := range members {
+		i++
+		for {
+			i = skipSpace(b, i)
+			if i < len(b) && b[i] == ',' {
+				i = skipSpace(b, i+1)
+			}
+			if i >= len(b) || b[i] != '"' {
+				return min(i+1, len(b)), nil // past '}', or the end of bad input
+			}
+			kend := stringEnd(b, i)
+			key := decodeKey(b[i:kend])
 			dup := false
-			if seen != nil {
-				_, dup = seen[m.key]
-				seen[m.key] = struct{}{}
-			} else {
-				for _, prev := range members[:k] {
-					dup = dup || prev.key == m.key
+			switch {
+			case seen != nil:
+				_, dup = seen[key]
+				seen[key] = struct{}{}
+			case len(keys) < smallObject:
+				for _, k := range keys {
+					dup = dup || k == key
 				}
+				keys = append(keys, key)
+			default:
+				seen = make(map[string]struct{}, 2*smallObject)
+				for _, k := range keys {
+					seen[k] = struct{}{}
+				}
+				_, dup = seen[key]
+				seen[key] = struct{}{}
 			}
-			p := append(path, pathSeg{key: m.key, isKey: true})
+			p := append(path, pathSeg{key: key, isKey: true})
 			if dup {
-				return errorf(buildPath(p), "duplicate field")
+				return i, errorf(buildPath(p), "duplicate field")
 			}
-			if err := scanDuplicates(m.value, p); err != nil {
-				return err
+			i = skipSpace(b, kend)
+			if i < len(b) && b[i] == ':' {
+				i = skipSpace(b, i+1)
 			}
+			end, err := scanDuplicates(b, i, p)
+			if err != nil || end <= i {
+				return end, err // an error, or no progress on bad input
+			}
+			i = end
 		}
 	case '[':
-		for i, e := range splitArray(v) {
-			if err := scanDuplicates(e, append(path, pathSeg{index: i})); err != nil {
-				return err
+		i++
+		for n := 0; ; n++ {
+			i = skipSpace(b, i)
+			if i < len(b) && b[i] == ',' {
+				i = skipSpace(b, i+1)
 			}
+			if i >= len(b) || b[i] == ']' {
+				return min(i+1, len(b)), nil
+			}
+			end, err := scanDuplicates(b, i, append(path, pathSeg{index: n}))
+			if err != nil || end <= i {
+				return end, err
+			}
+			i = end
 		}
 	}
-	return nil
+	return valueEnd(b, i), nil
 }
