@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	rstatus "github.com/resilience-go/grpc-resilience/status"
 )
@@ -39,7 +40,9 @@ import (
 //	                                      cut each RecordRoute's first attempt off after
 //	                                      2 points, before any answer: a retry replays
 //
-// An empty or blank spec means no rules. An error quotes the bad token and
+// An empty or blank spec means no rules. A rule that is not valid UTF-8 is
+// an error: the rule file form ([MarshalRules]), the admin service and a
+// status message can hold only UTF-8 text. An error quotes the bad token and
 // says what is wrong with it.
 func ParseSpec(spec string) ([]Rule, error) {
 	if strings.TrimSpace(spec) == "" {
@@ -47,6 +50,9 @@ func ParseSpec(spec string) ([]Rule, error) {
 	}
 	var rules []Rule
 	for i, tok := range strings.Split(spec, ",") {
+		if !utf8.ValidString(tok) {
+			return nil, fmt.Errorf("faultinject: spec rule %d %q: not valid UTF-8", i+1, strings.TrimSpace(tok))
+		}
 		r, err := parseRule(strings.TrimSpace(tok))
 		if err != nil {
 			return nil, fmt.Errorf("faultinject: spec rule %d %q: %w", i+1, strings.TrimSpace(tok), err)

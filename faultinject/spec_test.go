@@ -1,11 +1,13 @@
 package faultinject_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/grpc/codes"
 
 	"github.com/resilience-go/grpc-resilience/faultinject"
@@ -251,8 +253,16 @@ func TestParseRulesErrors(t *testing.T) {
 	}
 }
 
-// FuzzParseSpec: no input panics, and what parses formats and reads back
-// into the same rules.
+// FuzzParseSpec checks that no spec panics ParseSpec, and that:
+//
+//   - an error comes without rules, and names and quotes one of the spec's
+//     comma-separated rules ("spec rule N \"token\"");
+//   - a blank spec gives no rules, any other accepted spec one valid rule
+//     per comma-separated token;
+//   - what it accepts FormatSpec writes, and ParseSpec reads that text back
+//     into the same rules and FormatSpec writes the same text again;
+//   - the rule file form holds the same rules: ParseRules(MarshalRules(rules))
+//     gives them back.
 func FuzzParseSpec(f *testing.F) {
 	for _, s := range []string{"unavailable=30%,delay=50ms@10%,first=2:unavailable,every=5:internal",
 		"/a.B/*:delay=1s~1ms@0.5%", "14+pushback=-1ms+after=2+msg=x", "unavailable+msg= x ", "delay=5ms+x", ",", "/:x"} {
@@ -261,25 +271,78 @@ func FuzzParseSpec(f *testing.F) {
 	f.Fuzz(func(t *testing.T, spec string) {
 		rules, err := faultinject.ParseSpec(spec)
 		if err != nil {
+			if rules != nil {
+				t.Errorf("ParseSpec(%q) = %+v, %v; want no rules with the error", spec, rules, err)
+			}
+			if !quotesSpecRule(err.Error(), spec) {
+				t.Errorf("ParseSpec(%q) = %q, want an error naming a rule as spec rule N \"token\"", spec, err)
+			}
 			return
+		}
+		if strings.TrimSpace(spec) == "" {
+			if rules != nil {
+				t.Errorf("ParseSpec(%q) = %+v, want nil", spec, rules)
+			}
+			return
+		}
+		if n := len(strings.Split(spec, ",")); len(rules) != n {
+			t.Errorf("ParseSpec(%q) gave %d rules, want %d (one per token)", spec, len(rules), n)
+		}
+		for i, r := range rules {
+			if err := r.Validate(); err != nil {
+				t.Errorf("ParseSpec(%q)[%d].Validate() = %v, want nil", spec, i, err)
+			}
 		}
 		text, err := faultinject.FormatSpec(rules)
 		if err != nil {
 			// Messages with "," or "+" cannot come out of ParseSpec.
-			t.Fatalf("FormatSpec(ParseSpec(%q)) = %v", spec, err)
+			t.Fatalf("FormatSpec(ParseSpec(%q)) = %v, want nil error", spec, err)
 		}
 		again, err := faultinject.ParseSpec(text)
 		if err != nil {
-			t.Fatalf("ParseSpec(%q) = %v (from %q)", text, err, spec)
+			t.Fatalf("ParseSpec(%q) = %v (from %q), want nil error", text, err, spec)
 		}
 		if diff := cmp.Diff(rules, again); diff != "" {
-			t.Fatalf("ParseSpec(%q) vs ParseSpec(%q):\n%s", spec, text, diff)
+			t.Fatalf("ParseSpec(%q) vs ParseSpec(%q) (-first +again):\n%s", spec, text, diff)
+		}
+		if text2, err := faultinject.FormatSpec(again); err != nil || text2 != text {
+			t.Errorf("FormatSpec(ParseSpec(%q)) = %q, %v; want %q, nil", text, text2, err, text)
+		}
+		data, err := faultinject.MarshalRules(rules)
+		if err != nil {
+			t.Fatalf("MarshalRules(ParseSpec(%q)) = %v, want nil error", spec, err)
+		}
+		fromFile, err := faultinject.ParseRules(data)
+		if err != nil {
+			t.Fatalf("ParseRules(%s) = %v (from spec %q), want nil error", data, err, spec)
+		}
+		if diff := cmp.Diff(rules, fromFile); diff != "" {
+			t.Errorf("ParseRules(MarshalRules(ParseSpec(%q))) (-spec +file):\n%s", spec, diff)
 		}
 	})
 }
 
-// FuzzParseRules: no input panics, and what parses marshals and reads back
-// into the same rules.
+// quotesSpecRule reports whether msg names one of spec's comma-separated
+// rules the way ParseSpec's errors do: its number and its quoted text.
+func quotesSpecRule(msg, spec string) bool {
+	for i, tok := range strings.Split(spec, ",") {
+		if strings.Contains(msg, fmt.Sprintf("spec rule %d %q", i+1, strings.TrimSpace(tok))) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzParseRules checks that no input panics ParseRules, and that:
+//
+//   - an error comes without rules and starts "faultinject: rule file: ";
+//   - every rule it returns is valid;
+//   - MarshalRules writes what it accepts, ParseRules reads that back into
+//     the same rules, and MarshalRules writes the same bytes again;
+//   - the text form holds the same faults: when FormatSpec can write the
+//     rules (it refuses only messages with "," or "+" or surrounding space),
+//     ParseSpec reads them back, a rule with both a delay and an abort split
+//     into two (delay first) and method "*" written as none.
 func FuzzParseRules(f *testing.F) {
 	f.Add([]byte(`{"rules": [{"method": "/a.B/*", "abort": {"code": "UNAVAILABLE", "percent": 30, "pushback": "100ms"}, "delay": {"duration": "50ms", "jitter": "1ms", "percent": 10}}]}`))
 	f.Add([]byte(`[{"abort": {"code": 8, "every": 2, "afterMessages": 1}}]`))
@@ -287,18 +350,74 @@ func FuzzParseRules(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rules, err := faultinject.ParseRules(data)
 		if err != nil {
+			if rules != nil {
+				t.Errorf("ParseRules(%q) = %+v, %v; want no rules with the error", data, rules, err)
+			}
+			if !strings.HasPrefix(err.Error(), "faultinject: rule file: ") {
+				t.Errorf("ParseRules(%q) = %q, want an error starting \"faultinject: rule file: \"", data, err)
+			}
 			return
+		}
+		for i, r := range rules {
+			if err := r.Validate(); err != nil {
+				t.Errorf("ParseRules(%q)[%d].Validate() = %v, want nil", data, i, err)
+			}
 		}
 		out, err := faultinject.MarshalRules(rules)
 		if err != nil {
-			t.Fatalf("MarshalRules(ParseRules(%q)) = %v", data, err)
+			t.Fatalf("MarshalRules(ParseRules(%q)) = %v, want nil error", data, err)
 		}
 		again, err := faultinject.ParseRules(out)
 		if err != nil {
-			t.Fatalf("ParseRules(%s) = %v (from %q)", out, err, data)
+			t.Fatalf("ParseRules(%s) = %v (from %q), want nil error", out, err, data)
 		}
 		if diff := cmp.Diff(rules, again); diff != "" {
-			t.Fatalf("ParseRules(%q) vs ParseRules(%s):\n%s", data, out, diff)
+			t.Fatalf("ParseRules(%q) vs ParseRules(%s) (-first +again):\n%s", data, out, diff)
+		}
+		if out2, err := faultinject.MarshalRules(again); err != nil || string(out2) != string(out) {
+			t.Errorf("MarshalRules(ParseRules(%s)) = %s, %v; want the same bytes, nil", out, out2, err)
+		}
+		text, err := faultinject.FormatSpec(rules)
+		if err != nil {
+			if !hasUnwritableMessage(rules) {
+				t.Errorf("FormatSpec(ParseRules(%q)) = %v, want nil error: no message needs refusing", data, err)
+			}
+			return
+		}
+		fromSpec, err := faultinject.ParseSpec(text)
+		if err != nil {
+			t.Fatalf("ParseSpec(%q) = %v (from rule file %q), want nil error", text, err, data)
+		}
+		if diff := cmp.Diff(asSpecRules(rules), fromSpec, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("ParseSpec(FormatSpec(ParseRules(%q))) (-want +got):\n%s", data, diff)
 		}
 	})
+}
+
+// hasUnwritableMessage reports whether a rule's message is one the text form
+// cannot hold.
+func hasUnwritableMessage(rules []faultinject.Rule) bool {
+	for _, r := range rules {
+		if a := r.Abort; a != nil && (strings.ContainsAny(a.Message, ",+") || strings.TrimSpace(a.Message) != a.Message) {
+			return true
+		}
+	}
+	return false
+}
+
+// asSpecRules returns rules as FormatSpec writes them: a rule with both a
+// delay and an abort becomes two, delay first, and "*" becomes "".
+func asSpecRules(rules []faultinject.Rule) []faultinject.Rule {
+	var out []faultinject.Rule
+	for _, r := range rules {
+		if r.Method == "*" {
+			r.Method = ""
+		}
+		if r.Delay != nil && r.Abort != nil {
+			out = append(out, faultinject.Rule{Method: r.Method, Delay: r.Delay}, faultinject.Rule{Method: r.Method, Abort: r.Abort})
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package serviceconfig_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -307,8 +308,17 @@ func TestMarshalJSON(t *testing.T) {
 	}
 }
 
-// FuzzParse checks that Parse never panics, and that whatever it accepts
-// round-trips exactly.
+// FuzzParse checks that Parse never panics, and that:
+//
+//   - an error comes without a config and is an *rsc.Error;
+//   - json.Unmarshal into a Config (which calls UnmarshalJSON) accepts
+//     exactly what Parse accepts, with the same result;
+//   - what it accepts is valid and already normalised;
+//   - it round-trips exactly: Parse(MarshalJSON(c)) equals c, and
+//     MarshalJSON writes the same bytes again;
+//   - grpc-go accepts the config through DialOption, unless it holds a
+//     loadBalancingConfig, whose policies grpc-go checks against its own
+//     registry.
 func FuzzParse(f *testing.F) {
 	for _, tc := range validConfigs {
 		f.Add([]byte(tc.in))
@@ -318,8 +328,33 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c1, err := rsc.Parse(data)
+		var viaJSON rsc.Config
+		jsonErr := json.Unmarshal(data, &viaJSON)
 		if err != nil {
+			if c1 != nil {
+				t.Errorf("Parse(%q) = %+v, %v; want nil with the error", data, c1, err)
+			}
+			var rerr *rsc.Error
+			if !errors.As(err, &rerr) {
+				t.Errorf("Parse(%q) = %T %v, want an *rsc.Error", data, err, err)
+			}
+			if jsonErr == nil {
+				t.Errorf("json.Unmarshal(%q, &Config) = nil error, want an error as from Parse: %v", data, err)
+			}
 			return
+		}
+		if jsonErr != nil {
+			t.Errorf("json.Unmarshal(%q, &Config) = %v, want nil error as from Parse", data, jsonErr)
+		} else if diff := cmp.Diff(c1, &viaJSON); diff != "" {
+			t.Errorf("json.Unmarshal(%q, &Config) (-Parse +Unmarshal):\n%s", data, diff)
+		}
+		if err := c1.Validate(); err != nil {
+			t.Errorf("Parse(%q).Validate() = %v, want nil", data, err)
+		}
+		if n, err := c1.Normalized(); err != nil {
+			t.Errorf("Parse(%q).Normalized() = %v, want nil error", data, err)
+		} else if diff := cmp.Diff(c1, n); diff != "" {
+			t.Errorf("Parse(%q).Normalized() (-Parse +Normalized):\n%s", data, diff)
 		}
 		js, err := c1.MarshalJSON()
 		if err != nil {
@@ -331,6 +366,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if diff := cmp.Diff(c1, c2); diff != "" {
 			t.Errorf("Parse(MarshalJSON(Parse(%q))) (-want +got):\n%s", data, diff)
+		}
+		if js2, err := c2.MarshalJSON(); err != nil || string(js2) != string(js) {
+			t.Errorf("MarshalJSON() of Parse(%s) = %s, %v; want the same bytes, nil", js, js2, err)
+		}
+		if c1.LoadBalancingConfig == nil {
+			if err := newClient(t, c1.DialOption()); err != nil {
+				t.Errorf("grpc.NewClient with DialOption() of %s = %v, want nil", js, err)
+			}
 		}
 	})
 }

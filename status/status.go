@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -134,8 +133,12 @@ func Name(c codes.Code) string {
 // ParseCode parses a status code written as its name in any case
 // ("UNAVAILABLE", "unavailable", "Unavailable", "deadline_exceeded"), as
 // grpc-go's Code.String spelling ("DeadlineExceeded", "Canceled"), or as a
-// decimal number from 0 to 16 ("14"). Anything else, including surrounding
-// space, signs and leading zeros, is an error that quotes the value.
+// decimal number from 0 to 16 ("14"). Case is that of ASCII letters alone,
+// and underscores stand where the name has them. Anything else is an error
+// that quotes the value: surrounding space, signs, leading zeros, moved or
+// extra underscores ("DEADLINE_EXCEEDED_", "UN_AVAILABLE"), and non-ASCII
+// letters that Unicode case mapping would turn into a name's ("unavaılable"
+// with a dotless i).
 func ParseCode(s string) (codes.Code, error) {
 	if s == "" {
 		return 0, errors.New("status code: empty value")
@@ -147,20 +150,35 @@ func ParseCode(s string) (codes.Code, error) {
 		}
 		return codes.Code(n), nil
 	}
-	key := foldName(s)
 	for _, info := range table {
-		if foldName(info.Name) == key || foldName(info.Code.String()) == key {
+		if equalFoldASCII(s, info.Name) || equalFoldASCII(s, info.Code.String()) {
 			return info.Code, nil
 		}
 	}
 	return 0, fmt.Errorf("status code %q: not a gRPC code name (such as UNAVAILABLE) or number (0 to 16)", s)
 }
 
-// foldName upper-cases s and drops underscores, so that "deadline_exceeded",
-// "DEADLINE_EXCEEDED" and "DeadlineExceeded" compare equal. It keeps every
-// other byte, so names with spaces or other stray characters never match.
-func foldName(s string) string {
-	return strings.ToUpper(strings.ReplaceAll(s, "_", ""))
+// equalFoldASCII reports whether s equals name with ASCII letters compared
+// without regard to case; every other byte must match exactly. Unlike
+// strings.EqualFold or strings.ToUpper it maps no non-ASCII letter to an
+// ASCII one ("ı" and "ſ" to "I" and "S").
+func equalFoldASCII(s, name string) bool {
+	if len(s) != len(name) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if upperASCII(s[i]) != upperASCII(name[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func upperASCII(b byte) byte {
+	if 'a' <= b && b <= 'z' {
+		return b - ('a' - 'A')
+	}
+	return b
 }
 
 // Code returns the gRPC status code carried by err: OK for nil; the code of a
