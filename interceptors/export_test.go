@@ -85,3 +85,6 @@ func DialOptionsWithShare(opts ...Option) ([]grpc.DialOption, func() (used, peak
 			return used, c.replay.peak
 		}
 }
+
+// LiveHeap returns the bytes of live heap objects, after collections.
+func LiveHeap() int64 { return int64(liveHeap()) }

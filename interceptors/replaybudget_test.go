@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,17 +22,6 @@ import (
 	"github.com/resilience-go/grpc-resilience/retry"
 	rsc "github.com/resilience-go/grpc-resilience/serviceconfig"
 )
-
-// liveHeapBytes returns the bytes of live heap objects, after two
-// collections: sync.Pool keeps what it holds (grpc-go pools its buffers)
-// through one, in its victim cache.
-func liveHeapBytes() int64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapAlloc)
-}
 
 // largeChat is a server whose RouteChat reads a whole stream, and on the
 // first attempt of a call waits at a barrier, then fails UNAVAILABLE before
@@ -148,7 +136,7 @@ func TestConnReplayLimitLargeStreams(t *testing.T) {
 			if _, err := pb.NewRouteGuideClient(conn).GetFeature(ctx, &pb.Point{}); err != nil {
 				t.Fatalf("GetFeature (to connect) = %v", err)
 			}
-			before := liveHeapBytes()
+			before := interceptors.LiveHeap()
 
 			type result struct {
 				answer string
@@ -171,7 +159,7 @@ func TestConnReplayLimitLargeStreams(t *testing.T) {
 					t.Fatalf("the server read %d of %d streams before the deadline", srv.calls.Load(), streams)
 				}
 			}
-			held := liveHeapBytes() - before
+			held := interceptors.LiveHeap() - before
 			used, peak := share()
 			close(srv.release)
 			wg.Wait()
