@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -242,6 +243,44 @@ func (c *client) decide(ctx context.Context, o *options, call *retry.Call, metho
 		})
 	}
 	return d
+}
+
+// unanswered reports whether an attempt that went out and failed with err
+// got no answer from the server, from its trailer: a server's status always
+// comes with HTTP/2 trailers, and those of a call that had no response
+// header (a "Trailers-Only" response) carry content-type, which grpc-go
+// keeps in the trailer; so an empty trailer of an uncommitted attempt means
+// the status was made by the client's transport: a lost connection, a reset
+// stream, an HTTP error from a proxy that does not speak gRPC, or the
+// attempt's own deadline. The exceptions are grpc-go's own reports that the
+// server never processed the stream (see neverProcessed).
+func unanswered(trailer metadata.MD, err error) bool {
+	return len(trailer) == 0 && !neverProcessed(err)
+}
+
+// neverProcessedMessages are grpc-go's (1.85) status messages for an
+// attempt whose stream the server refused unprocessed, or that found no
+// connection at all: GOAWAY naming a lower stream id ("the connection is
+// draining"), RST_STREAM REFUSED_STREAM, and a dial failure. grpc-go retries
+// such a stream once by itself (a transparent retry); these messages reach
+// the interceptor when that retry failed too. TestNeverProcessed pins them.
+var neverProcessedMessages = []string{
+	"the connection is draining",
+	"stream terminated by RST_STREAM with error code: REFUSED_STREAM",
+	"transport: Error while dialing",
+}
+
+func neverProcessed(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.Unavailable {
+		return false
+	}
+	for _, m := range neverProcessedMessages {
+		if strings.Contains(st.Message(), m) {
+			return true
+		}
+	}
+	return false
 }
 
 // succeeded records a successful call with the target's throttle (every

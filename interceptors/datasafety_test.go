@@ -240,10 +240,10 @@ var safetyMethods = []struct {
 
 // safetyRun is what one run of every method's calls showed.
 type safetyRun struct {
-	calls, ok, retriedOK int
-	duplicates           []string // call ids with more than one side effect, in order
-	reasons              map[string]int
-	faults               [numFaults]int
+	calls, ok  int
+	duplicates []string // call ids with more than one side effect, in order
+	reasons    map[string]int
+	faults     [numFaults]int
 }
 
 // runSafety makes callsPerMethod calls of every method, workers at a time,
